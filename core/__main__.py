@@ -1,0 +1,7 @@
+"""`python -m core <group> <command>`: the command-line interface."""
+
+import sys
+
+from core.cli import main
+
+sys.exit(main())

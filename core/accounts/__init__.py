@@ -1,0 +1,1 @@
+"""Customer accounts (companies, plans, MRR) and their contacts."""

@@ -1,0 +1,1 @@
+"""Staff and customer logins, roles, and the permission checks every data-changing service makes."""

@@ -1,0 +1,50 @@
+"""The CLI's spine: each domain contributes a `register(subparsers)` in its own cli module."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+# One line per domain; each module defines register(subparsers) that adds its group(s) and
+# sets `func` on every leaf parser. Order is the order of `--help`.
+GROUP_MODULES = [
+    "core.db.cli",
+    "core.auth.cli",
+    "core.demo.cli",
+    "core.worker_cli",
+    "core.overview.cli",
+    "core.launcher",
+]
+
+
+class CLIError(Exception):
+    """A user-facing failure: printed without a traceback, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Aftercare: the post-sales console.")
+    sub = parser.add_subparsers(dest="group", metavar="<group>")
+    for name in GROUP_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        # A group without a command: show that group's help.
+        parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "--help"])
+        return 2
+    try:
+        result = func(args)
+    except CLIError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return int(result or 0)

@@ -1,0 +1,6 @@
+"""Imports every domain's models so Base.metadata is complete (for Alembic and tests)."""
+
+from core.accounts import models as accounts_models  # noqa: F401
+from core.audit import models as audit_models  # noqa: F401
+from core.auth import models as auth_models  # noqa: F401
+from core.tickets import models as tickets_models  # noqa: F401

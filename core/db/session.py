@@ -1,0 +1,69 @@
+"""Engines and the one-transaction-per-action session scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.config import get_settings
+
+_engines: dict[str, Engine] = {}
+_factories: dict[str, sessionmaker] = {}
+
+
+def database_url() -> str:
+    """DATABASE_URL when set, otherwise the embedded server under var/ (started if needed)."""
+    settings = get_settings()
+    if settings.database_url:
+        url = settings.database_url
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg2://" + url.split("://", 1)[1]
+        return url
+    from core.db import embedded
+
+    return embedded.start(settings.embedded_pg_dir)
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """One pooled engine per URL, with short connect timeouts so a dead server is reported fast."""
+    url = url or database_url()
+    engine = _engines.get(url)
+    if engine is None:
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=5,
+            pool_timeout=10,
+            connect_args={"connect_timeout": 3, "application_name": "aftercare"},
+        )
+        _engines[url] = engine
+        _factories[url] = sessionmaker(engine, expire_on_commit=False)
+    return engine
+
+
+def reset_engines() -> None:
+    """Dispose every engine (after a settings change, a fork or a database switch)."""
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+    _factories.clear()
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """One transaction: commit when the block ends, roll back when it raises."""
+    url = url or database_url()
+    get_engine(url)
+    session = _factories[url]()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,1 @@
+"""Tickets: intake, categorisation, routing, the queue and the timeline."""
