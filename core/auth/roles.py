@@ -57,7 +57,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AGENT: frozenset(_STAFF_BASE | {
         P.VIEW_QUEUE, P.CREATE_TICKET_STAFF, P.WORK_TICKETS, P.REASSIGN_TICKETS, P.VIEW_SLA,
     }),
-    Role.PM: frozenset(_STAFF_BASE | {P.VIEW_FEEDBACK, P.MANAGE_ROADMAP, P.VIEW_RELEASES, P.VIEW_FLAGS}),
+    Role.PM: frozenset(_STAFF_BASE | {P.VIEW_FEEDBACK, P.MANAGE_ROADMAP, P.VIEW_RELEASES}),
     Role.CUSTOMER: frozenset({P.USE_PORTAL}),
 }
 

@@ -1,0 +1,53 @@
+"""What a page needs first: the logged-in user, refused when the role lacks the page's permission."""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy.exc import OperationalError
+
+from core.auth.models import User
+from core.auth.roles import Permission, has_permission
+from core.ui import state
+
+
+def current_user() -> User | None:
+    """The logged-in, active user (detached from any session), or None."""
+    username = st.session_state.get(state.USERNAME)
+    if not username or not st.session_state.get(state.AUTH_STATUS):
+        return None
+    from sqlalchemy import select
+
+    from core.db import session_scope
+
+    with session_scope() as s:
+        user = s.scalar(select(User).where(User.username == username, User.active.is_(True)))
+        if user is not None:
+            s.expunge(user)
+    return user
+
+
+def page_user(permission: Permission) -> User:
+    """The logged-in user if their role has permission; otherwise the page stops with a message."""
+    try:
+        user = current_user()
+    except OperationalError as exc:
+        st.error(f"The database is not reachable: {str(exc.orig).strip().splitlines()[0]}")
+        st.stop()
+    if user is None:
+        st.warning("Please log in.")
+        st.stop()
+    if not has_permission(user.role, permission):
+        st.error("Your role may not open this page.")
+        st.stop()
+    return user
+
+
+def flash(message: str) -> None:
+    """Show message once on the next run (after a write and st.rerun())."""
+    st.session_state[state.FLASH] = message
+
+
+def show_flash() -> None:
+    msg = st.session_state.pop(state.FLASH, None)
+    if msg:
+        st.success(msg)
