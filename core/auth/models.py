@@ -42,6 +42,7 @@ class User(Base):
     created_at: Mapped[datetime] = utcnow_column()
     updated_at: Mapped[datetime] = utcnow_column()
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # round robin on ties
 
     team: Mapped[Team | None] = relationship(foreign_keys=[team_id], lazy="joined")
 

@@ -3,4 +3,5 @@
 from core.accounts import models as accounts_models  # noqa: F401
 from core.audit import models as audit_models  # noqa: F401
 from core.auth import models as auth_models  # noqa: F401
+from core.mail import models as mail_models  # noqa: F401
 from core.tickets import models as tickets_models  # noqa: F401

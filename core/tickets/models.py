@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -23,6 +23,10 @@ class Ticket(Base):
         Index("ix_tickets_team_status", "team_id", "status"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
         Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_needs_triage", "needs_triage", postgresql_where=text("needs_triage")),
+        Index("ix_tickets_search",
+              text("to_tsvector('simple'::regconfig, coalesce(subject, '') || ' ' || coalesce(description, ''))"),
+              postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
