@@ -14,6 +14,7 @@ GROUP_MODULES = [
     "core.auth.cli",
     "core.demo.cli",
     "core.worker_cli",
+    "core.sla.cli",
     "core.bench",
     "core.overview.cli",
     "core.launcher",

@@ -1,0 +1,1 @@
+"""SLA engine: business calendars and clocks (pure), policies, per-ticket state, the sweep and reports."""
