@@ -1,0 +1,1 @@
+"""Monitoring: product metrics, Prometheus and Alertmanager clients, alert history, triage, notifications, uptime."""

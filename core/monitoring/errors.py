@@ -1,0 +1,62 @@
+"""Typed errors for the monitoring backends, remembering since when each backend has been unreachable."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+
+_down_since: dict[str, datetime] = {}
+_lock = threading.Lock()
+
+
+class MonitoringUnavailable(Exception):
+    """A monitoring backend (Prometheus or Alertmanager) did not answer in time."""
+
+    backend = "monitoring backend"
+
+    def __init__(self, *, url: str, since: datetime, reason: str):
+        self.url = url
+        self.since = since
+        self.reason = reason
+        super().__init__(f"{self.backend} at {url} is unreachable since {since:%Y-%m-%d %H:%M:%S} UTC ({reason})")
+
+
+class PrometheusUnavailable(MonitoringUnavailable):
+    backend = "Prometheus"
+
+
+class AlertmanagerUnavailable(MonitoringUnavailable):
+    backend = "Alertmanager"
+
+
+class QueryError(Exception):
+    """The backend answered but refused the request (bad PromQL, bad silence, ...): a user-facing message."""
+
+
+def mark_down(key: str, now: datetime | None = None) -> datetime:
+    """Remember the first failure of key (a backend URL) and return since when it is down."""
+    with _lock:
+        return _down_since.setdefault(key, now or datetime.now(timezone.utc))
+
+
+def mark_up(key: str) -> None:
+    """Forget a backend's failure after it answered."""
+    with _lock:
+        _down_since.pop(key, None)
+
+
+def down_since(key: str) -> datetime | None:
+    """When key started failing, or None when it answered last time."""
+    with _lock:
+        return _down_since.get(key)
+
+
+def short_reason(exc: BaseException) -> str:
+    """A one-line reason from a requests exception (no stack of nested wrappers)."""
+    import requests
+
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection refused"
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
