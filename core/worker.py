@@ -23,6 +23,7 @@ log = logging.getLogger("aftercare.worker")
 # Modules that declare jobs with @core.jobs.scheduled; importing them registers the jobs.
 JOB_MODULES = [
     "core.tickets.jobs",
+    "core.sla.sweep",
     "core.monitoring.jobs",
 ]
 
