@@ -15,6 +15,7 @@ GROUP_MODULES = [
     "core.demo.cli",
     "core.worker_cli",
     "core.sla.cli",
+    "core.feedback.cli",
     "core.bench",
     "core.overview.cli",
     "core.launcher",

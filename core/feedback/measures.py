@@ -1,0 +1,298 @@
+"""The feedback and customer measures, each computed in SQL exactly as the README defines them.
+
+Periods are half-open [start, end) in UTC; months are calendar months in UTC. Shares are fractions
+between 0 and 1; NPS is a score from -100 to 100; None (SQL NULL) means there is no data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+MIN_NPS_RESPONSES = 30
+
+# Subscription history: the events table, plus a synthetic started/cancelled pair (from the accounts
+# table) for accounts that have no events at all, so accounts made before events existed still count.
+# `seq` orders events that share a timestamp (a synthetic start before anything else).
+EVENTS_CTE = """
+ev AS (
+    SELECT e.account_id, e.type, e.at, e.mrr, e.id AS seq FROM subscription_events e
+    UNION ALL
+    SELECT a.id, 'started', a.started_at, a.mrr, 0 FROM accounts a
+     WHERE NOT EXISTS (SELECT 1 FROM subscription_events x WHERE x.account_id = a.id)
+    UNION ALL
+    SELECT a.id, 'cancelled', a.cancelled_at, a.mrr, 1 FROM accounts a
+     WHERE a.cancelled_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM subscription_events x WHERE x.account_id = a.id)
+)"""
+
+MONTHS_CTE = """
+months AS (
+    SELECT m AT TIME ZONE 'UTC' AS m_start, (m + interval '1 month') AT TIME ZONE 'UTC' AS m_end
+      FROM generate_series(date_trunc('month', CAST(:start AS timestamptz) AT TIME ZONE 'UTC'),
+                           (CAST(:end AS timestamptz) - interval '1 microsecond') AT TIME ZONE 'UTC',
+                           interval '1 month') AS m
+)"""
+
+def _utc(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _f(value):
+    return None if value is None else float(value)
+
+
+def _rows(session: Session, sql: str, **params) -> list[dict]:
+    return [dict(r._mapping) for r in session.execute(text(sql), params)]
+
+
+def _period(start: datetime, end: datetime) -> dict:
+    return {"start": _utc(start), "end": _utc(end)}
+
+
+# --- NPS ----------------------------------------------------------------------------------------------
+
+NPS_SELECT = """
+    count(f.id) AS responses,
+    count(f.id) FILTER (WHERE f.score >= 9) AS promoters,
+    count(f.id) FILTER (WHERE f.score <= 6) AS detractors,
+    CASE WHEN count(f.id) > 0
+         THEN round(100.0 * (count(f.id) FILTER (WHERE f.score >= 9) - count(f.id) FILTER (WHERE f.score <= 6)) / count(f.id), 1)
+    END AS nps,
+    count(f.id) < :min_n AS too_few"""
+
+
+def nps(*, session: Session, start: datetime, end: datetime) -> dict:
+    """NPS = % promoters (9-10) - % detractors (0-6) over the period's responses, with the count and a too-few flag."""
+    row = _rows(session, f"SELECT {NPS_SELECT} FROM feedback_items f WHERE f.kind = 'nps' "
+                         "AND f.created_at >= :start AND f.created_at < :end",
+                min_n=MIN_NPS_RESPONSES, **_period(start, end))[0]
+    row["nps"] = _f(row["nps"])
+    return row
+
+
+def nps_by_month(*, session: Session, start: datetime, end: datetime, by_plan: bool = False) -> list[dict]:
+    """NPS per calendar month (and per account plan when by_plan), months without responses included."""
+    plan_col, plan_join, plan_group = ("a.plan,", "JOIN accounts a ON a.id = f.account_id", ", a.plan") if by_plan else ("", "", "")
+    sql = f"""WITH {MONTHS_CTE}
+        SELECT m.m_start AS month, {plan_col} {NPS_SELECT}
+          FROM months m
+          {"JOIN" if by_plan else "LEFT JOIN"} feedback_items f
+            ON f.kind = 'nps' AND f.created_at >= m.m_start AND f.created_at < m.m_end
+               AND f.created_at >= :start AND f.created_at < :end
+          {plan_join}
+         GROUP BY m.m_start {plan_group} ORDER BY m.m_start {plan_group}"""
+    rows = _rows(session, sql, min_n=MIN_NPS_RESPONSES, **_period(start, end))
+    for r in rows:
+        r["nps"] = _f(r["nps"])
+    return rows
+
+
+# --- CSAT and ratings ---------------------------------------------------------------------------------
+
+CSAT_SELECT = """
+    count(f.id) AS responses,
+    avg((f.score >= 4)::int) AS csat_share,
+    avg(f.score) AS csat_average"""
+
+
+def csat(*, session: Session, start: datetime, end: datetime) -> dict:
+    """CSAT = share of the period's csat ratings that are 4 or 5, and their average."""
+    row = _rows(session, f"SELECT {CSAT_SELECT} FROM feedback_items f WHERE f.kind = 'csat' "
+                         "AND f.created_at >= :start AND f.created_at < :end", **_period(start, end))[0]
+    return {"responses": row["responses"], "csat_share": _f(row["csat_share"]), "csat_average": _f(row["csat_average"])}
+
+
+def csat_by_month(*, session: Session, start: datetime, end: datetime, by_plan: bool = False) -> list[dict]:
+    """CSAT share and average per calendar month (and per plan when by_plan)."""
+    plan_col, plan_join, plan_group = ("a.plan,", "JOIN accounts a ON a.id = f.account_id", ", a.plan") if by_plan else ("", "", "")
+    sql = f"""WITH {MONTHS_CTE}
+        SELECT m.m_start AS month, {plan_col} {CSAT_SELECT}
+          FROM months m
+          {"JOIN" if by_plan else "LEFT JOIN"} feedback_items f
+            ON f.kind = 'csat' AND f.created_at >= m.m_start AND f.created_at < m.m_end
+               AND f.created_at >= :start AND f.created_at < :end
+          {plan_join}
+         GROUP BY m.m_start {plan_group} ORDER BY m.m_start {plan_group}"""
+    rows = _rows(session, sql, **_period(start, end))
+    for r in rows:
+        r["csat_share"], r["csat_average"] = _f(r["csat_share"]), _f(r["csat_average"])
+    return rows
+
+
+def rating_average(*, session: Session, start: datetime, end: datetime) -> dict:
+    """Average of the period's portal star ratings (1-5), with the count."""
+    row = _rows(session, "SELECT count(*) AS responses, avg(score) AS rating_average FROM feedback_items "
+                         "WHERE kind = 'rating' AND created_at >= :start AND created_at < :end", **_period(start, end))[0]
+    return {"responses": row["responses"], "rating_average": _f(row["rating_average"])}
+
+
+# --- churn --------------------------------------------------------------------------------------------
+
+# For each period (month) and account: the account's state just before the period starts (its last
+# event before m_start). Active at the start = that last event is not a cancellation; accounts that
+# started during the period have no such event and so are not in the denominator. The numerator is
+# those start-active accounts with at least one cancellation inside the period; an account that
+# cancels and reactivates within the month counts as cancelled in that month (it did cancel) and is
+# active again at the start of the next. Revenue churn weighs the same accounts by their MRR at the
+# start of the period.
+CHURN_BODY = """
+    SELECT m.m_start AS month, {plan_col}
+           count(*) AS active_at_start,
+           count(*) FILTER (WHERE c.cancelled) AS cancelled,
+           CASE WHEN count(*) > 0 THEN count(*) FILTER (WHERE c.cancelled)::numeric / count(*) END AS logo_churn,
+           coalesce(sum(s.mrr), 0) AS mrr_at_start,
+           coalesce(sum(s.mrr) FILTER (WHERE c.cancelled), 0) AS mrr_cancelled,
+           CASE WHEN sum(s.mrr) > 0 THEN coalesce(sum(s.mrr) FILTER (WHERE c.cancelled), 0) / sum(s.mrr) END AS revenue_churn
+      FROM months m
+      CROSS JOIN accounts a
+      CROSS JOIN LATERAL (SELECT ev.type, ev.mrr FROM ev WHERE ev.account_id = a.id AND ev.at < m.m_start
+                           ORDER BY ev.at DESC, ev.seq DESC LIMIT 1) s
+      CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM ev WHERE ev.account_id = a.id AND ev.type = 'cancelled'
+                                          AND ev.at >= m.m_start AND ev.at < m.m_end) AS cancelled) c
+     WHERE s.type <> 'cancelled'
+     GROUP BY m.m_start {plan_group}"""
+
+
+def _churn_rows(session: Session, months_sql: str, params: dict, by_plan: bool) -> list[dict]:
+    plan_col, plan_group = ("a.plan,", ", a.plan") if by_plan else ("", "")
+    body = CHURN_BODY.format(plan_col=plan_col, plan_group=plan_group)
+    sql = f"""WITH {EVENTS_CTE}, {months_sql},
+        churn AS ({body})
+        SELECT m.m_start AS month, {"c.plan," if by_plan else ""}
+               coalesce(c.active_at_start, 0) AS active_at_start, coalesce(c.cancelled, 0) AS cancelled,
+               c.logo_churn, coalesce(c.mrr_at_start, 0) AS mrr_at_start,
+               coalesce(c.mrr_cancelled, 0) AS mrr_cancelled, c.revenue_churn
+          FROM months m {"JOIN" if by_plan else "LEFT JOIN"} churn c ON c.month = m.m_start
+         ORDER BY m.m_start {", c.plan" if by_plan else ""}"""
+    rows = _rows(session, sql, **params)
+    for r in rows:
+        for k in ("logo_churn", "revenue_churn", "mrr_at_start", "mrr_cancelled"):
+            r[k] = _f(r[k])
+    return rows
+
+
+def churn_by_month(*, session: Session, start: datetime, end: datetime, by_plan: bool = False) -> list[dict]:
+    """Monthly logo and revenue churn for each calendar month touching [start, end) (and per plan when by_plan)."""
+    return _churn_rows(session, MONTHS_CTE, _period(start, end), by_plan)
+
+
+def churn(*, session: Session, start: datetime, end: datetime) -> dict:
+    """Logo and revenue churn over one period: cancelled during it / active at its start (monthly for a month)."""
+    months = "months AS (SELECT CAST(:start AS timestamptz) AS m_start, CAST(:end AS timestamptz) AS m_end)"
+    row = _churn_rows(session, months, _period(start, end), False)[0]
+    row.pop("month", None)
+    return row
+
+
+# --- bug fix time -------------------------------------------------------------------------------------
+
+BUG_SELECT = """
+    count(t.id) AS bugs_fixed,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.solved_at - t.created_at) / 3600.0) AS median_hours,
+    percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM t.solved_at - t.created_at) / 3600.0) AS p90_hours"""
+
+
+def bug_fix_time(*, session: Session, start: datetime, end: datetime) -> dict:
+    """Bug fix time (a bug ticket's creation to solved), median and p90 in hours, over bugs solved in the period."""
+    row = _rows(session, f"SELECT {BUG_SELECT} FROM tickets t WHERE t.category = 'bug' AND t.solved_at IS NOT NULL "
+                         "AND t.solved_at >= :start AND t.solved_at < :end", **_period(start, end))[0]
+    return {"bugs_fixed": row["bugs_fixed"], "median_hours": _f(row["median_hours"]), "p90_hours": _f(row["p90_hours"])}
+
+
+def bug_fix_by_month(*, session: Session, start: datetime, end: datetime) -> list[dict]:
+    """Bug fix time median and p90 (hours) per calendar month of solving."""
+    sql = f"""WITH {MONTHS_CTE}
+        SELECT m.m_start AS month, {BUG_SELECT}
+          FROM months m
+          LEFT JOIN tickets t ON t.category = 'bug' AND t.solved_at >= m.m_start AND t.solved_at < m.m_end
+               AND t.solved_at >= :start AND t.solved_at < :end
+         GROUP BY m.m_start ORDER BY m.m_start"""
+    rows = _rows(session, sql, **_period(start, end))
+    for r in rows:
+        r["median_hours"], r["p90_hours"] = _f(r["median_hours"]), _f(r["p90_hours"])
+    return rows
+
+
+# --- feedback implemented -----------------------------------------------------------------------------
+
+IMPLEMENTED = """EXISTS (SELECT 1 FROM roadmap_links l JOIN roadmap_items r ON r.id = l.roadmap_item_id
+                    WHERE l.feedback_item_id = f.id AND r.status = 'shipped' AND r.shipped_at <= :now)"""
+
+
+def feedback_implemented(*, session: Session, start: datetime, end: datetime, now: datetime | None = None) -> dict:
+    """Share of the period's feedback items linked to a roadmap item shipped at any time up to now."""
+    now = _utc(now or datetime.now(timezone.utc))
+    row = _rows(session, f"""SELECT count(*) AS items, count(*) FILTER (WHERE {IMPLEMENTED}) AS implemented,
+                                    CASE WHEN count(*) > 0 THEN (count(*) FILTER (WHERE {IMPLEMENTED}))::numeric / count(*) END AS share
+                               FROM feedback_items f WHERE f.created_at >= :start AND f.created_at < :end""",
+                now=now, **_period(start, end))[0]
+    row["share"] = _f(row["share"])
+    return row
+
+
+def feedback_implemented_by_month(*, session: Session, start: datetime, end: datetime,
+                                  now: datetime | None = None) -> list[dict]:
+    """The feedback-implemented share per calendar month the feedback was given in."""
+    now = _utc(now or datetime.now(timezone.utc))
+    sql = f"""WITH {MONTHS_CTE}
+        SELECT m.m_start AS month, count(f.id) AS items,
+               count(f.id) FILTER (WHERE {IMPLEMENTED}) AS implemented,
+               CASE WHEN count(f.id) > 0 THEN (count(f.id) FILTER (WHERE {IMPLEMENTED}))::numeric / count(f.id) END AS share
+          FROM months m
+          LEFT JOIN feedback_items f ON f.created_at >= m.m_start AND f.created_at < m.m_end
+               AND f.created_at >= :start AND f.created_at < :end
+         GROUP BY m.m_start ORDER BY m.m_start"""
+    rows = _rows(session, sql, now=now, **_period(start, end))
+    for r in rows:
+        r["share"] = _f(r["share"])
+    return rows
+
+
+def features_shipped_by_month(*, session: Session, start: datetime, end: datetime) -> list[dict]:
+    """Roadmap items shipped per calendar month, with the feedback items and tickets linked to them."""
+    sql = f"""WITH {MONTHS_CTE}
+        SELECT m.m_start AS month, count(r.id) AS shipped,
+               coalesce(sum((SELECT count(*) FROM roadmap_links l WHERE l.roadmap_item_id = r.id AND l.feedback_item_id IS NOT NULL)), 0) AS feedback_items,
+               coalesce(sum((SELECT count(*) FROM roadmap_links l WHERE l.roadmap_item_id = r.id AND l.ticket_id IS NOT NULL)), 0) AS tickets
+          FROM months m
+          LEFT JOIN roadmap_items r ON r.status = 'shipped' AND r.shipped_at >= m.m_start AND r.shipped_at < m.m_end
+               AND r.shipped_at >= :start AND r.shipped_at < :end
+         GROUP BY m.m_start ORDER BY m.m_start"""
+    return _rows(session, sql, **_period(start, end))
+
+
+# --- follow-ups ---------------------------------------------------------------------------------------
+
+def followup_stats(*, session: Session, start: datetime, end: datetime) -> dict:
+    """Detractor follow-ups opened in the period: open, done, and median hours to done."""
+    row = _rows(session, """SELECT count(*) AS opened, count(*) FILTER (WHERE status = 'open') AS open,
+                                   count(*) FILTER (WHERE status = 'done') AS done,
+                                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM done_at - opened_at) / 3600.0)
+                                       FILTER (WHERE status = 'done') AS median_hours_to_done
+                              FROM detractor_followups WHERE opened_at >= :start AND opened_at < :end""",
+                **_period(start, end))[0]
+    row["median_hours_to_done"] = _f(row["median_hours_to_done"])
+    return row
+
+
+# --- the overview contract ----------------------------------------------------------------------------
+
+def feedback_kpis(*, session: Session, start: datetime, end: datetime, now: datetime | None = None) -> dict:
+    """The feedback KPIs of the overview and `python -m core metrics --json` for [start, end)."""
+    n = nps(session=session, start=start, end=end)
+    c = csat(session=session, start=start, end=end)
+    ch = churn(session=session, start=start, end=end)
+    return {
+        "nps": n["nps"],
+        "nps_responses": n["responses"],
+        "nps_too_few": n["too_few"],
+        "csat_share": c["csat_share"],
+        "csat_average": c["csat_average"],
+        "rating_average": rating_average(session=session, start=start, end=end)["rating_average"],
+        "logo_churn": ch["logo_churn"],
+        "revenue_churn": ch["revenue_churn"],
+        "bug_fix_median_hours": bug_fix_time(session=session, start=start, end=end)["median_hours"],
+        "feedback_implemented_share": feedback_implemented(session=session, start=start, end=end, now=now)["share"],
+    }

@@ -1,0 +1,151 @@
+"""Collecting feedback through the services: ratings, NPS offers, CSAT rules, follow-ups, roadmap and permissions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from core.audit.models import AuditLog
+from core.auth.roles import PermissionDenied
+from core.feedback import service
+from core.feedback.models import CsatRequest, DetractorFollowUp, FeedbackItem
+from core.feedback.service import FeedbackError
+from core.mail.models import OutboxMessage
+from tests.feedback.conftest import utc
+
+NOW = utc(2026, 3, 10, 12)
+
+
+def test_rating_is_stored_with_page_and_audited(session, make_account, make_customer):
+    acc = make_account("acme")
+    customer = make_customer(acc)
+    item = service.submit_rating(session=session, actor=customer, score=4, comment="  <b>nice</b> exports ",
+                                 page="/portal/tickets", now=NOW)
+    assert (item.kind, item.score, item.comment, item.page, item.account_id) == ("rating", 4, "<b>nice</b> exports",
+                                                                                "/portal/tickets", acc.id)
+    assert session.scalar(select(AuditLog.action).where(AuditLog.entity == "feedback_item",
+                                                        AuditLog.entity_id == str(item.id))) == "feedback.rating"
+    for bad in (0, 6, "five"):
+        with pytest.raises(FeedbackError, match="score"):
+            service.submit_rating(session=session, actor=customer, score=bad, now=NOW)
+
+
+def test_staff_cannot_post_portal_feedback(session, make_user):
+    pm = make_user("pm")
+    with pytest.raises(PermissionDenied):
+        service.submit_rating(session=session, actor=pm, score=5, now=NOW)
+
+
+def test_nps_offered_at_most_once_per_90_days(session, make_account, make_customer):
+    acc = make_account("acme")
+    customer = make_customer(acc)
+    with pytest.raises(FeedbackError, match="no NPS survey"):
+        service.submit_nps(session=session, actor=customer, score=9, now=NOW)
+    offer = service.nps_offer(session=session, contact_id=customer.contact_id, now=NOW)
+    assert offer is not None
+    assert service.nps_offer(session=session, contact_id=customer.contact_id, now=NOW + timedelta(days=1)).id == offer.id
+    service.submit_nps(session=session, actor=customer, score=9, comment="why not", now=NOW + timedelta(days=1))
+    assert service.nps_offer(session=session, contact_id=customer.contact_id, now=NOW + timedelta(days=89)) is None
+    with pytest.raises(FeedbackError, match="no NPS survey"):
+        service.submit_nps(session=session, actor=customer, score=3, now=NOW + timedelta(days=2))
+    # Dismissing also counts as the offer of the period.
+    again = service.nps_offer(session=session, contact_id=customer.contact_id, now=NOW + timedelta(days=91))
+    assert again is not None and again.id != offer.id
+    service.dismiss_nps(session=session, actor=customer, now=NOW + timedelta(days=92))
+    assert service.nps_offer(session=session, contact_id=customer.contact_id, now=NOW + timedelta(days=100)) is None
+
+
+def test_detractor_from_paying_account_opens_followup_for_owner(session, make_account, make_customer, make_user):
+    owner = make_user("support_lead")
+    paying = make_account("paying", mrr=250, owner=owner)
+    free = make_account("free", plan="free", mrr=0, owner=owner)
+    c1, c2 = make_customer(paying), make_customer(free)
+    for c in (c1, c2):
+        service.nps_offer(session=session, contact_id=c.contact_id, now=NOW)
+    service.submit_nps(session=session, actor=c1, score=6, comment="slow", now=NOW)
+    service.submit_nps(session=session, actor=c2, score=2, now=NOW)
+    fus = session.scalars(select(DetractorFollowUp)).all()
+    assert [(f.account_id, f.owner_user_id, f.status) for f in fus] == [(paying.id, owner.id, "open")]
+    other = make_user("agent")
+    with pytest.raises(PermissionDenied):
+        service.complete_followup(session=session, actor=other, followup_id=fus[0].id, now=NOW)
+    done = service.complete_followup(session=session, actor=owner, followup_id=fus[0].id, note="called them",
+                                     now=NOW + timedelta(hours=5))
+    assert done.status == "done" and done.done_at - done.opened_at == timedelta(hours=5)
+    with pytest.raises(FeedbackError, match="already done"):
+        service.complete_followup(session=session, actor=owner, followup_id=fus[0].id, now=NOW)
+
+
+def test_promoter_opens_no_followup(session, make_account, make_customer):
+    c = make_customer(make_account("acme", mrr=100))
+    service.nps_offer(session=session, contact_id=c.contact_id, now=NOW)
+    service.submit_nps(session=session, actor=c, score=7, now=NOW)
+    assert session.scalars(select(DetractorFollowUp)).all() == []
+
+
+def test_csat_request_queues_mail_and_prompt_then_one_changeable_rating(session, make_account, make_customer,
+                                                                         make_ticket):
+    from core.accounts.models import Contact
+
+    acc = make_account("acme")
+    customer = make_customer(acc, language="es")
+    contact = session.get(Contact, customer.contact_id)
+    ticket = make_ticket(acc, requester=contact, solved_at=NOW - timedelta(hours=1), subject="La exportación falla")
+    req = service.request_csat(session=session, ticket=ticket, now=NOW)
+    assert service.request_csat(session=session, ticket=ticket, now=NOW).id == req.id  # once per ticket
+    mails = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "csat_request")).all()
+    assert len(mails) == 1 and mails[0].to_addr == contact.email and f"csat={ticket.id}" in mails[0].body
+    assert "¿Qué tal" in mails[0].subject
+    prompts = service.csat_prompts(session=session, contact_id=contact.id, now=NOW)
+    assert [(p["ticket_id"], p["score"]) for p in prompts] == [(ticket.id, None)]
+
+    item = service.submit_csat(session=session, actor=customer, ticket_id=ticket.id, score=2, now=NOW)
+    assert session.get(CsatRequest, req.id).answered_at == NOW
+    changed = service.submit_csat(session=session, actor=customer, ticket_id=ticket.id, score=5,
+                                  comment="they fixed it", now=NOW + timedelta(days=6))
+    assert changed.id == item.id and changed.score == 5
+    assert session.scalar(select(FeedbackItem.score).where(FeedbackItem.ticket_id == ticket.id)) == 5
+    assert [p["score"] for p in service.csat_prompts(session=session, contact_id=contact.id,
+                                                     now=NOW + timedelta(days=6))] == [5]
+    with pytest.raises(FeedbackError, match="no longer be changed"):
+        service.submit_csat(session=session, actor=customer, ticket_id=ticket.id, score=1, now=NOW + timedelta(days=8))
+    assert service.csat_prompts(session=session, contact_id=contact.id, now=NOW + timedelta(days=8)) == []
+
+
+def test_csat_only_for_own_solved_tickets(session, make_account, make_customer, make_ticket):
+    acc, other = make_account("acme"), make_account("other")
+    customer = make_customer(acc)
+    open_ticket = make_ticket(acc, status="open")
+    foreign = make_ticket(other)
+    with pytest.raises(FeedbackError, match="not solved"):
+        service.submit_csat(session=session, actor=customer, ticket_id=open_ticket.id, score=5, now=NOW)
+    with pytest.raises(FeedbackError, match="not one of your tickets"):
+        service.submit_csat(session=session, actor=customer, ticket_id=foreign.id, score=5, now=NOW)
+    assert session.scalars(select(FeedbackItem)).all() == []
+
+
+def test_roadmap_linking_needs_manage_roadmap(session, make_account, make_customer, make_user, make_ticket):
+    acc = make_account("acme")
+    customer = make_customer(acc)
+    item = service.submit_rating(session=session, actor=customer, score=2, comment="need SSO", now=NOW)
+    pm, lead = make_user("pm"), make_user("support_lead")
+    with pytest.raises(PermissionDenied):
+        service.create_roadmap_item(session=session, actor=lead, title="SSO")
+    road = service.create_roadmap_item(session=session, actor=pm, title="SSO", now=NOW)
+    with pytest.raises(PermissionDenied):
+        service.link_feedback(session=session, actor=lead, roadmap_item_id=road.id, feedback_item_id=item.id)
+    link = service.link_feedback(session=session, actor=pm, roadmap_item_id=road.id, feedback_item_id=item.id)
+    assert service.link_feedback(session=session, actor=pm, roadmap_item_id=road.id, feedback_item_id=item.id).id == link.id
+    ticket = make_ticket(acc, category="feature", status="open")
+    service.link_ticket(session=session, actor=pm, roadmap_item_id=road.id, ticket_id=ticket.id)
+    with pytest.raises(FeedbackError, match="future"):
+        service.set_roadmap_status(session=session, actor=pm, roadmap_item_id=road.id, status="shipped",
+                                   shipped_at=NOW + timedelta(days=1), now=NOW)
+    shipped = service.set_roadmap_status(session=session, actor=pm, roadmap_item_id=road.id, status="shipped", now=NOW)
+    assert shipped.shipped_at == NOW
+    back = service.set_roadmap_status(session=session, actor=pm, roadmap_item_id=road.id, status="in_progress", now=NOW)
+    assert back.shipped_at is None
+    with pytest.raises(FeedbackError, match="status"):
+        service.set_roadmap_status(session=session, actor=pm, roadmap_item_id=road.id, status="done", now=NOW)
