@@ -13,7 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = "aftercare_template"
+# One template per pytest process, so parallel runs on one server never drop each other's template.
+TEMPLATE = f"aftercare_template_{os.getpid()}"
 
 
 def _admin_engine(server_url: str):
@@ -52,8 +53,10 @@ def template_url(pg_server_url) -> str:
         conn.execute(text(f"CREATE DATABASE {TEMPLATE}"))
     url = _url_for(pg_server_url, TEMPLATE)
     migrate.upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)"))
     admin.dispose()
-    return url
 
 
 @pytest.fixture

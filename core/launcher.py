@@ -1,0 +1,166 @@
+"""`python -m core run` (what `make run` calls): database, migrations, admin, demo data, then every process.
+
+Starts the embedded PostgreSQL unless DATABASE_URL is set, applies migrations, creates the admin user on
+first run, seeds demo data into an empty database, then runs the worker, the Streamlit app, the demo
+traffic exporter, and Prometheus and Alertmanager when their binaries are installed. Ctrl-C stops
+everything it started.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core.config import ROOT, VAR, get_settings
+
+
+def register(sub) -> None:
+    p = sub.add_parser("run", help="run the whole console locally (what `make run` does)")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--no-seed", action="store_true", help="do not seed demo data into an empty database")
+    p.add_argument("--tickets", type=int, default=3000, help="demo tickets to seed into an empty database")
+    p.add_argument("--no-monitoring", action="store_true", help="do not start Prometheus, Alertmanager or demo traffic")
+    p.set_defaults(func=_run)
+
+
+def _say(msg: str) -> None:
+    print(f"[aftercare] {msg}", flush=True)
+
+
+def prepare(*, seed: bool = True, tickets: int = 3000) -> str:
+    """Database up, migrated, admin present, demo data in; returns the database URL."""
+    from core.auth.service import ensure_admin
+    from core.db import migrate, session_scope
+    from core.db.session import database_url
+
+    settings = get_settings()
+    if settings.database_url:
+        url = database_url()
+        _say(f"using DATABASE_URL ({_redact(url)})")
+    else:
+        from core.db import embedded
+
+        url = embedded.start(settings.embedded_pg_dir, stop_at_exit=True)
+        os.environ["DATABASE_URL"] = url
+        get_settings.cache_clear()
+        _say(f"embedded PostgreSQL running, data in {settings.embedded_pg_dir}")
+    migrate.upgrade(url)
+    _say(f"schema at revision {migrate.current_revision(url)}")
+    admin_pw = settings.admin_password.get_secret_value() if settings.admin_password else None
+    with session_scope(url) as s:
+        generated = ensure_admin(session=s, password=admin_pw)
+    if generated:
+        _say("=" * 60)
+        _say(f"created user 'admin' with password: {generated}")
+        _say("(shown once; change it with: python -m core users reset-password admin)")
+        _say("=" * 60)
+    if seed:
+        from core.demo import seed as demo_seed
+
+        summary = demo_seed.run(tickets=tickets, days=120, seed=7, if_empty=True)
+        _say(summary)
+        if summary.startswith("seeded"):
+            _say(f"demo logins (password '{demo_seed.demo_password()}'): lead, agent, ops, pm, customer")
+    return url
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _binary(*names: str) -> str | None:
+    for n in names:
+        path = shutil.which(n)
+        if path:
+            return path
+    return None
+
+
+def _start(procs: list, name: str, cmd: list[str], env: dict, log_file: Path | None = None) -> None:
+    out = open(log_file, "ab") if log_file else None
+    procs.append((name, subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
+                                         start_new_session=True)))
+    _say(f"started {name}" + (f" (log: {log_file.relative_to(ROOT)})" if log_file else ""))
+
+
+def _run(args) -> int:
+    url = prepare(seed=not args.no_seed, tickets=args.tickets)
+    env = dict(os.environ, DATABASE_URL=url, PYTHONUNBUFFERED="1")
+    logs = VAR / "log"
+    logs.mkdir(parents=True, exist_ok=True)
+    procs: list[tuple[str, subprocess.Popen]] = []
+    py = sys.executable
+    try:
+        _start(procs, "worker", [py, "-m", "core", "worker"], env, logs / "worker.log")
+        if not args.no_monitoring:
+            _start_monitoring(procs, env, logs)
+        _start(procs, "app", [py, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+                              "--server.port", str(args.port), "--server.headless", "true",
+                              "--browser.gatherUsageStats", "false"], env)
+        _say(f"console: http://127.0.0.1:{args.port}  (Ctrl-C stops everything)")
+        stop = []
+        signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+        while not stop:
+            for name, p in procs:
+                if p.poll() is not None and name in ("app", "worker"):
+                    _say(f"{name} exited with status {p.returncode}; stopping")
+                    stop.append(1)
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _say("stopping...")
+        for _, p in reversed(procs):
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + 10
+        for _, p in procs:
+            try:
+                p.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+        if not get_settings().database_url or os.environ.get("DATABASE_URL") == url:
+            from core.db import embedded
+
+            embedded.stop(get_settings().embedded_pg_dir)
+        _say("stopped")
+    return 0
+
+
+def _start_monitoring(procs: list, env: dict, logs: Path) -> None:
+    py = sys.executable
+    try:
+        import core.monitoring.traffic  # noqa: F401
+
+        _start(procs, "demo traffic", [py, "-m", "core", "demo", "traffic"], env, logs / "traffic.log")
+    except ImportError:
+        pass
+    prom = _binary("prometheus")
+    am = _binary("prometheus-alertmanager", "alertmanager")
+    deploy = ROOT / "deploy"
+    if prom and (deploy / "prometheus.yml").exists():
+        data = VAR / "prometheus"
+        data.mkdir(parents=True, exist_ok=True)
+        _start(procs, "prometheus", [prom, f"--config.file={deploy / 'prometheus.yml'}", f"--storage.tsdb.path={data}",
+                                     "--web.listen-address=127.0.0.1:9090", "--web.enable-lifecycle"], env,
+               logs / "prometheus.log")
+    else:
+        _say("Prometheus is not installed (apt-get install prometheus): monitoring pages will say so")
+    if am and (deploy / "alertmanager.yml").exists():
+        data = VAR / "alertmanager"
+        data.mkdir(parents=True, exist_ok=True)
+        _start(procs, "alertmanager", [am, f"--config.file={deploy / 'alertmanager.yml'}", f"--storage.path={data}",
+                                       "--web.listen-address=127.0.0.1:9093", "--cluster.listen-address="], env,
+               logs / "alertmanager.log")
+    else:
+        _say("Alertmanager is not installed (apt-get install prometheus-alertmanager): alert pages will say so")

@@ -1,0 +1,103 @@
+"""The app's frame: login, role-based navigation, the sidebar (who, logout, health)."""
+
+from __future__ import annotations
+
+import streamlit as st
+import streamlit_authenticator as stauth
+
+from core.auth.roles import Role
+from core.config import get_settings
+from core.ui import state
+from core.ui.nav import pages_for
+
+LOGIN_SLEEP_ENV = "AUTH_LOGIN_SLEEP"
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def _health() -> list[tuple[str, bool, str]]:
+    from core import health
+
+    return [(h.name, h.ok, h.detail) for h in health.all_checks()]
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def _credentials() -> dict:
+    from core.auth.service import credentials
+    from core.db import session_scope
+
+    with session_scope() as s:
+        return credentials(session=s)
+
+
+def _authenticator(creds: dict) -> stauth.Authenticate:
+    import os
+
+    settings = get_settings()
+    return stauth.Authenticate(
+        creds, cookie_name=settings.auth_cookie_name, cookie_key=settings.cookie_key(),
+        cookie_expiry_days=settings.auth_cookie_expiry_days, auto_hash=False,
+        login_sleep_time=float(os.environ.get(LOGIN_SLEEP_ENV, "0.7")),
+    )
+
+
+def _database_down(detail: str) -> None:
+    st.title("Aftercare")
+    st.error(f"The console cannot start: {detail}")
+    st.caption("Check DATABASE_URL (README, Troubleshooting) and reload this page.")
+
+
+def main() -> None:
+    """Render the whole app for this run."""
+    try:
+        creds = _credentials()
+    except Exception as exc:
+        from core.health import database
+
+        _database_down(database().detail if not database().ok else str(exc).splitlines()[0])
+        return
+    auth = _authenticator(creds)
+    if not st.session_state.get(state.AUTH_STATUS):
+        _login_page(auth)
+        return
+    from core.ui.context import current_user
+
+    user = current_user()
+    if user is None:  # disabled or deleted since the cookie was issued
+        auth.logout(location="unrendered")
+        st.rerun()
+    specs = pages_for(user.role)
+    default_key = next((s.key for s in specs if Role(user.role) in s.default_for), specs[0].key if specs else None)
+    sections: dict[str, list] = {}
+    for spec in specs:
+        sections.setdefault(spec.section, []).append(
+            st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.key, default=spec.key == default_key))
+    nav = st.navigation(sections)
+    _sidebar(auth, user)
+    nav.run()
+
+
+def _login_page(auth: stauth.Authenticate) -> None:
+    def login() -> None:
+        st.title("Aftercare")
+        st.caption("The post-sales console: tickets, feedback, monitoring, flags and backups.")
+        try:
+            auth.login(location="main", key="login",
+                       fields={"Form name": "Log in", "Username": "Username", "Password": "Password", "Login": "Log in"})
+        except Exception as exc:  # the library raises on e.g. too many attempts
+            st.error(str(exc))
+        if st.session_state.get(state.AUTH_STATUS) is False:
+            st.error("Wrong username or password.")
+        elif st.session_state.get(state.AUTH_STATUS):
+            st.rerun()
+
+    st.navigation([st.Page(login, title="Log in", icon=":material/login:", url_path="login")], position="hidden").run()
+
+
+def _sidebar(auth: stauth.Authenticate, user) -> None:
+    with st.sidebar:
+        st.markdown(f"**{user.name}**  \n{Role(user.role).value.replace('_', ' ')}")
+        auth.logout("Log out", location="sidebar", key="logout")
+        with st.expander("System health", expanded=False):
+            for name, ok, detail in _health():
+                (st.success if ok else st.error)(f"{name}: {'up' if ok else 'down'}", icon=":material/check_circle:" if ok else ":material/error:")
+                st.caption(detail)

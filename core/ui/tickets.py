@@ -1,0 +1,131 @@
+"""Cached loaders and shared pieces for the ticket pages (queue, new ticket, portal)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import streamlit as st
+from sqlalchemy import select
+
+from core.db import session_scope
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def queue_page(filters: dict, sort: str, page: int, page_size: int) -> dict:
+    from core.tickets.queue import QueueFilter, search
+
+    with session_scope() as s:
+        result = search(session=s, filters=QueueFilter(**filters), sort=sort, page=page, page_size=page_size)
+    return asdict(result)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def teams() -> list[dict]:
+    from core.auth.models import Team
+
+    with session_scope() as s:
+        return [{"id": t.id, "key": t.key, "name": t.name} for t in s.scalars(select(Team).order_by(Team.name))]
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def agents() -> list[dict]:
+    from core.auth.models import User
+
+    with session_scope() as s:
+        rows = s.scalars(select(User).where(User.active.is_(True), User.role.in_(["agent", "support_lead"]))
+                         .order_by(User.name))
+        return [{"id": u.id, "name": u.name, "team_id": u.team_id, "away": u.away} for u in rows]
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def accounts() -> list[dict]:
+    from core.accounts.models import Account
+
+    with session_scope() as s:
+        return [{"key": a.key, "name": a.name, "plan": a.plan}
+                for a in s.scalars(select(Account).where(Account.status == "active").order_by(Account.name))]
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def accuracy() -> dict:
+    from core.tickets.queue import categoriser_accuracy
+
+    with session_scope() as s:
+        return categoriser_accuracy(session=s)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def workload() -> list[dict]:
+    from core.tickets.queue import workload as compute
+
+    with session_scope() as s:
+        return compute(session=s)
+
+
+def ticket_detail(ticket_id: int, *, public_only: bool = False, customer=None) -> dict | None:
+    """A ticket with its timeline and mail (not cached: the view must show the current version)."""
+    from core.accounts.models import Account, Contact
+    from core.auth.models import User
+    from core.mail.service import outbox
+    from core.tickets import service
+
+    with session_scope() as s:
+        try:
+            if customer is not None:
+                t = service.ticket_for_customer(session=s, actor=customer, ticket_id=ticket_id)
+            else:
+                t = service.get_ticket(session=s, ticket_id=ticket_id)
+        except service.TicketNotFound:
+            return None
+        names = {u.id: u.name for u in s.scalars(select(User))}
+        requester = s.get(Contact, t.requester_id) if t.requester_id else None
+        account = s.get(Account, t.account_id)
+        events = [{"at": e.at, "kind": e.kind, "public": e.public, "body": e.body, "data": e.data,
+                   "who": names.get(e.actor_user_id) if e.actor_user_id else
+                   ("customer" if e.actor_contact_id else "system")}
+                  for e in service.timeline(session=s, ticket_id=t.id, public_only=public_only)]
+        mail = [] if public_only else [
+            {"to": m.to_addr, "subject": m.subject, "status": m.status, "attempts": m.attempts,
+             "error": m.last_error, "created": m.created_at} for m in outbox(session=s, ticket_id=t.id)]
+        return {
+            "id": t.id, "reference": t.reference, "subject": t.subject, "description": t.description,
+            "status": t.status, "priority": t.priority, "category": t.category, "source": t.category_source,
+            "confidence": t.category_confidence, "needs_triage": t.needs_triage, "team_id": t.team_id,
+            "assignee_id": t.assignee_id, "assignee": names.get(t.assignee_id), "version": t.version,
+            "created_at": t.created_at, "updated_at": t.updated_at, "first_response_at": t.first_response_at,
+            "solved_at": t.solved_at, "page_url": t.page_url, "user_agent": t.user_agent,
+            "reproducible": t.reproducible, "channel": t.channel,
+            "requester": f"{requester.name} <{requester.email}>" if requester else "-",
+            "account": f"{account.name} ({account.plan})", "events": events, "mail": mail,
+        }
+
+
+def clear() -> None:
+    """Drop cached ticket data after a write."""
+    for fn in (queue_page, accuracy, workload):
+        fn.clear()
+
+
+EVENT_LABELS = {
+    "created": "opened the ticket", "status": "changed the status", "assigned": "assigned",
+    "category": "changed the category", "priority": "changed the priority", "public_reply": "replied",
+    "internal_note": "added an internal note", "customer_reply": "replied", "sla_breach": "SLA breached",
+}
+
+
+def render_timeline(events: list[dict]) -> None:
+    """The timeline, user text always shown as plain text."""
+    for e in events:
+        data = e.get("data") or {}
+        what = EVENT_LABELS.get(e["kind"], e["kind"])
+        if e["kind"] == "status":
+            what = f"changed the status {data.get('from')} → {data.get('to')}"
+        elif e["kind"] in ("category", "priority"):
+            what = f"changed the {e['kind']} {data.get('from')} → {data.get('to')}"
+        elif e["kind"] == "sla_breach":
+            what = f"SLA breached: {data.get('target', '')}"
+        with st.container(border=True):
+            st.caption(f"{e['at']:%Y-%m-%d %H:%M} UTC · {e['who']} {what}"
+                       + ("" if e["public"] else " · internal"))
+            if e.get("body"):
+                st.text(e["body"])

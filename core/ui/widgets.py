@@ -1,0 +1,41 @@
+"""Shared widgets: KPI tiles, dependency banners, safe text."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+STATE_COLOURS = {"green": "#1a7f37", "amber": "#b7791f", "red": "#c53030", "none": "#718096"}
+STATE_LABELS = {"green": "on target", "amber": "close to target", "red": "off target", "none": "no data"}
+
+
+def kpi_tile(tile: dict) -> None:
+    """One scorecard tile: value, target, trend against the previous period, and its state."""
+    from core.overview.kpis import format_value
+
+    value, prev, unit = tile["value"], tile["previous"], tile["unit"]
+    delta = None
+    if value is not None and prev is not None:
+        diff = value - prev
+        delta = format_value(unit, abs(diff)) if unit != "" else f"{abs(diff):.0f}"
+        delta = ("+" if diff >= 0 else "-") + delta + " vs previous"
+    with st.container(border=True):
+        st.metric(tile["label"], format_value(unit, value), delta=delta,
+                  delta_color="normal" if tile["higher_is_better"] else "inverse", help=tile["help"])
+        colour = STATE_COLOURS[tile["state"]]
+        target = format_value(unit, tile["target"])
+        sign = ">" if tile["higher_is_better"] else "<"
+        st.markdown(f"<span style='color:{colour};font-weight:600'>● {STATE_LABELS[tile['state']]}</span>"
+                    f" · target {sign} {target}", unsafe_allow_html=True)
+        if value is None and tile.get("reason"):
+            st.caption(tile["reason"])
+
+
+def dependency_banner(name: str, error: Exception | str) -> None:
+    """A clear banner for a dependency that is down (never a traceback)."""
+    st.error(f"{name} is not available: {error}", icon=":material/cloud_off:")
+
+
+def field_errors(errors: dict[str, str]) -> None:
+    """One message per bad field."""
+    for field, message in errors.items():
+        st.error(message if message else field)

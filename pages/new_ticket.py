@@ -1,0 +1,41 @@
+"""Staff form for tickets taken by phone or chat."""
+
+import streamlit as st
+
+from core.auth.roles import Permission
+from core.db import session_scope
+from core.tickets import service
+from core.tickets.enums import Channel
+from core.tickets.intake import DESCRIPTION_MAX, SUBJECT_MAX, IntakeError
+from core.ui import tickets as data
+from core.ui.context import page_user
+
+user = page_user(Permission.CREATE_TICKET_STAFF)
+st.title("New ticket")
+st.caption("For requests taken by phone or chat. The ticket is categorised, prioritised and routed like any other.")
+
+accounts = data.accounts()
+with st.form("new_ticket", clear_on_submit=False):
+    account = st.selectbox("Account", [a["key"] for a in accounts],
+                           format_func=lambda k: next(f"{a['name']} ({a['plan']})" for a in accounts if a["key"] == k))
+    email = st.text_input("Requester e-mail")
+    subject = st.text_input("Subject", max_chars=SUBJECT_MAX)
+    description = st.text_area("Description", max_chars=DESCRIPTION_MAX, height=200)
+    repro = st.radio("Does it happen every time?", ["Not sure", "Yes", "No"], horizontal=True)
+    page_url = st.text_input("Page URL (optional)")
+    submitted = st.form_submit_button("Create ticket")
+
+if submitted:
+    payload = {"account": account, "requester_email": email, "subject": subject, "description": description,
+               "reproducible": {"Yes": True, "No": False}.get(repro), "page_url": page_url or None}
+    try:
+        with session_scope() as s:
+            t = service.create_ticket(session=s, actor=user, data=payload, channel=Channel.STAFF)
+            ref, cat, prio, conf = t.reference, t.category, t.priority, t.category_confidence
+        data.clear()
+        st.success(f"Created {ref}: {cat} ({conf:.0%} confidence), {prio} priority.")
+    except IntakeError as exc:
+        for message in exc.errors.values():
+            st.error(message)
+    except service.PermissionDenied as exc:
+        st.error(str(exc))

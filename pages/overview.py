@@ -1,0 +1,30 @@
+"""Overview: the scorecard of every target, with trends over the chosen period."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from core.auth.roles import Permission
+from core.ui import overview as data
+from core.ui.context import page_user
+from core.ui.widgets import kpi_tile
+
+page_user(Permission.VIEW_OVERVIEW)
+st.title("Overview")
+days = st.segmented_control("Period", options=[7, 30, 90], default=30, format_func=lambda d: f"Last {d} days",
+                            key="overview_period") or 30
+tiles = data.scorecard(days)
+cols = st.columns(4)
+for i, tile in enumerate(tiles):
+    with cols[i % 4]:
+        kpi_tile(tile)
+
+st.subheader("Tickets per day")
+daily = pd.DataFrame(data.daily_tickets(days))
+if daily.empty:
+    st.info("No tickets yet.")
+else:
+    fig = px.line(daily.melt(id_vars="day", value_vars=["created", "solved"], var_name="", value_name="tickets"),
+                  x="day", y="tickets", color="", height=300)
+    fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), legend_title_text="")
+    st.plotly_chart(fig, width="stretch")

@@ -1,0 +1,84 @@
+"""The customer portal: file a ticket, follow your account's tickets, reply and close."""
+
+import streamlit as st
+
+from core.auth.roles import Permission
+from core.db import session_scope
+from core.tickets import service
+from core.tickets.enums import Channel
+from core.tickets.intake import DESCRIPTION_MAX, SUBJECT_MAX, IntakeError
+from core.ui import tickets as data
+from core.ui.context import flash, page_user, show_flash
+
+user = page_user(Permission.USE_PORTAL)
+st.title("Support")
+st.caption(f"Signed in as {user.name}")
+show_flash()
+
+try:
+    from core.ui.feedback import render_portal_feedback
+except ImportError:
+    render_portal_feedback = None
+
+tab_new, tab_mine, *tab_fb = st.tabs(["New request", "My requests"] + (["Feedback"] if render_portal_feedback else []))
+
+with tab_new:
+    with st.form("portal_new_ticket", clear_on_submit=True):
+        subject = st.text_input("Subject", max_chars=SUBJECT_MAX)
+        description = st.text_area("What happened?", max_chars=DESCRIPTION_MAX, height=200)
+        repro = st.radio("Does it happen every time?", ["Not sure", "Yes", "No"], horizontal=True)
+        page_url = st.text_input("Page where it happened (URL, optional)")
+        sent = st.form_submit_button("Send request")
+    if sent:
+        ua = st.context.headers.get("User-Agent") if st.context.headers else None
+        payload = {"subject": subject, "description": description, "reproducible": {"Yes": True, "No": False}.get(repro),
+                   "page_url": page_url or None, "user_agent": (ua or "")[:500] or None}
+        try:
+            with session_scope() as s:
+                t = service.create_ticket(session=s, actor=user, data=payload, channel=Channel.PORTAL)
+                ref = t.reference
+            flash(f"Thanks! Your request {ref} was received; we sent you a confirmation e-mail.")
+            st.rerun()
+        except IntakeError as exc:
+            for message in exc.errors.values():
+                st.error(message)
+
+with tab_mine:
+    with session_scope() as s:
+        mine = [{"id": t.id, "ref": t.reference, "subject": t.subject, "status": t.status, "created": t.created_at}
+                for t in service.customer_tickets(session=s, actor=user)]
+    if not mine:
+        st.info("Your account has no requests yet.")
+    else:
+        choice = st.selectbox("Request", [m["id"] for m in mine],
+                              format_func=lambda i: next(f"{m['ref']} · {m['status']} · {m['subject']}" for m in mine if m["id"] == i))
+        t = data.ticket_detail(choice, public_only=True, customer=user)
+        if t is None:
+            st.error("Request not found.")
+        else:
+            st.subheader(f"{t['reference']}: {t['subject']}")
+            st.caption(f"Status: {t['status']} · opened {t['created_at']:%Y-%m-%d %H:%M} UTC")
+            data.render_timeline(t["events"])
+            if t["status"] != "closed":
+                with st.form("portal_reply", clear_on_submit=True):
+                    body = st.text_area("Add a reply", max_chars=DESCRIPTION_MAX)
+                    if st.form_submit_button("Send reply"):
+                        try:
+                            with session_scope() as s:
+                                service.customer_reply(session=s, actor=user, ticket_id=t["id"], body=body)
+                            flash("Reply sent.")
+                            st.rerun()
+                        except (IntakeError, service.TicketError, service.TicketNotFound) as exc:
+                            st.error(str(exc))
+                if t["status"] != "solved" and st.button("Close this request (it's solved)"):
+                    try:
+                        with session_scope() as s:
+                            service.customer_close(session=s, actor=user, ticket_id=t["id"])
+                        flash(f"{t['reference']} closed. Thank you!")
+                        st.rerun()
+                    except (service.TicketError, service.TicketNotFound) as exc:
+                        st.error(str(exc))
+
+if tab_fb:
+    with tab_fb[0]:
+        render_portal_feedback(user)

@@ -1,0 +1,197 @@
+"""The ticket queue: filters, search, the ticket view and the forms that move work between people."""
+
+import pandas as pd
+import streamlit as st
+
+from core.auth.roles import Permission, has_permission
+from core.db import session_scope
+from core.tickets import service
+from core.tickets.enums import OPEN_STATUSES, Category, Priority, TicketStatus
+from core.tickets.intake import IntakeError
+from core.tickets.queue import SORTS, UNASSIGNED
+from core.ui import tickets as data
+from core.ui.context import flash, page_user, show_flash
+
+user = page_user(Permission.VIEW_QUEUE)
+st.title("Ticket queue")
+show_flash()
+
+teams = data.teams()
+agents = data.agents()
+team_names = {t["id"]: t["name"] for t in teams}
+agent_names = {a["id"]: a["name"] for a in agents}
+
+try:
+    from core.sla.service import SLA_STATES
+except ImportError:
+    SLA_STATES = []
+
+with st.container(border=True):
+    c1, c2, c3, c4 = st.columns(4)
+    statuses = c1.multiselect("Status", [s.value for s in TicketStatus], default=[s.value for s in OPEN_STATUSES])
+    priorities = c2.multiselect("Priority", [p.value for p in Priority])
+    categories = c3.multiselect("Category", [c.value for c in Category])
+    team_ids = c4.multiselect("Team", list(team_names), format_func=lambda i: team_names[i])
+    c5, c6, c7, c8 = st.columns(4)
+    assignee = c5.selectbox("Assignee", [None, UNASSIGNED, *agent_names],
+                            format_func=lambda i: "anyone" if i is None else "unassigned" if i == UNASSIGNED else agent_names[i])
+    triage = c6.selectbox("Needs triage", [None, True, False], format_func=lambda v: {None: "any", True: "needs triage", False: "categorised"}[v])
+    sla_states = c7.multiselect("SLA state", SLA_STATES, disabled=not SLA_STATES,
+                                help=None if SLA_STATES else "SLA states appear once the SLA engine is installed")
+    sort = c8.selectbox("Sort", list(SORTS))
+    text = st.text_input("Search subject and description, or a ticket number (AC-123)", max_chars=200)
+
+filters = dict(statuses=statuses, priorities=priorities, categories=categories, team_ids=team_ids,
+               assignee_id=assignee, needs_triage=triage, sla_states=sla_states, text=text)
+page_size = 50
+page_no = st.session_state.get("queue_page_no", 1)
+result = data.queue_page(filters, sort, page_no, page_size)
+total = f"{result['total']:,}" + ("+" if result["total_capped"] else "")
+pages = max(1, -(-result["total"] // page_size))
+
+m1, m2, m3 = st.columns(3)
+m1.metric("Tickets matching", total)
+acc = data.accuracy()
+m2.metric("Categoriser accuracy (90 d)", "no data" if acc["accuracy"] is None else f"{acc['accuracy']:.1%}",
+          help=f"{acc['corrected']} of {acc['categorised']} automatic categories were corrected by a person")
+m3.metric("Page", f"{page_no} of {pages}")
+
+rows = result["rows"]
+if not rows:
+    st.info("No tickets match these filters.")
+    st.stop()
+df = pd.DataFrame(rows)
+df["ticket"] = "AC-" + df["id"].astype(str)
+df["assignee"] = df["assignee"].fillna("—")
+view = df[["ticket", "subject", "status", "priority", "category", "category_confidence", "team", "assignee",
+           "account", "created_at", "needs_triage"]]
+sel = st.dataframe(view, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
+                   key="queue_table", column_config={
+                       "category_confidence": st.column_config.ProgressColumn("confidence", min_value=0, max_value=1, format="%.2f"),
+                       "created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm")})
+p1, p2, _ = st.columns([1, 1, 6])
+if p1.button("Previous", disabled=page_no <= 1):
+    st.session_state["queue_page_no"] = page_no - 1
+    st.rerun()
+if p2.button("Next", disabled=page_no >= pages):
+    st.session_state["queue_page_no"] = page_no + 1
+    st.rerun()
+
+selected = [int(df.iloc[i]["id"]) for i in sel.selection.rows] if sel and sel.selection else []
+
+if len(selected) > 1 and has_permission(user.role, Permission.BULK_REASSIGN):
+    with st.form("bulk_reassign"):
+        st.subheader(f"Reassign {len(selected)} tickets")
+        bteam = st.selectbox("Team", list(team_names), format_func=lambda i: team_names[i])
+        bagent = st.selectbox("Agent", [None, *agent_names], format_func=lambda i: "nobody (team queue)" if i is None else agent_names[i])
+        if st.form_submit_button("Reassign selected"):
+            try:
+                with session_scope() as s:
+                    n = service.bulk_reassign(session=s, actor=user, ticket_ids=selected, team_id=bteam, assignee_id=bagent)
+                data.clear()
+                flash(f"Reassigned {n} tickets.")
+                st.rerun()
+            except (service.StaleTicket, service.TicketError, service.PermissionDenied) as exc:
+                st.error(str(exc))
+
+ticket_id = selected[0] if len(selected) == 1 else None
+if ticket_id is None:
+    st.caption("Select a ticket to open it; select several to reassign them together.")
+    st.stop()
+
+t = data.ticket_detail(ticket_id)
+if t is None:
+    st.error("That ticket no longer exists.")
+    st.stop()
+
+st.divider()
+st.subheader(f"{t['reference']}: {t['subject']}")
+st.caption(f"{t['status']} · {t['priority']} priority · {t['category']} ({t['source']}, confidence {t['confidence']:.2f})"
+           f" · {team_names.get(t['team_id'], 'no team')} / {t['assignee'] or 'unassigned'} · {t['account']} · {t['requester']}")
+left, right = st.columns([3, 2])
+with left:
+    st.markdown("**Description**")
+    st.text(t["description"])
+    if t["page_url"]:
+        st.caption("Page:")
+        st.code(t["page_url"], language=None)
+    st.markdown("**Timeline**")
+    data.render_timeline(t["events"])
+    if t["mail"]:
+        st.markdown("**Mail to the requester**")
+        st.dataframe(pd.DataFrame(t["mail"]), hide_index=True, width="stretch")
+
+
+def _apply(action, success: str) -> None:
+    try:
+        with session_scope() as s:
+            action(s)
+        data.clear()
+        flash(success)
+        st.rerun()
+    except service.StaleTicket as exc:
+        st.warning(str(exc))
+        cur = exc.ticket
+        st.info(f"Current state: {cur.status}, {cur.priority}, team {team_names.get(cur.team_id, '-')}, "
+                f"assignee {agent_names.get(cur.assignee_id, 'unassigned')} (version {cur.version}). "
+                "Nothing was changed.")
+    except IntakeError as exc:
+        for msg in exc.errors.values():
+            st.error(msg)
+    except (service.TicketError, service.PermissionDenied, ValueError) as exc:
+        st.error(str(exc))
+
+
+with right:
+    with st.form("reassign"):
+        st.markdown("**Reassign**")
+        team_ids_all = list(team_names)
+        new_team = st.selectbox("Team", team_ids_all, format_func=lambda i: team_names[i],
+                                index=team_ids_all.index(t["team_id"]) if t["team_id"] in team_ids_all else 0)
+        agent_opts = [None, *agent_names]
+        new_agent = st.selectbox("Agent", agent_opts, format_func=lambda i: "nobody (team queue)" if i is None else agent_names[i],
+                                 index=agent_opts.index(t["assignee_id"]) if t["assignee_id"] in agent_opts else 0)
+        reason = st.text_input("Reason (optional)", max_chars=500)
+        if st.form_submit_button("Reassign"):
+            _apply(lambda s: service.reassign(session=s, actor=user, ticket_id=t["id"], version=t["version"],
+                                              team_id=new_team, assignee_id=new_agent, reason=reason or None),
+                   f"{t['reference']} reassigned.")
+
+    with st.form("reply"):
+        st.markdown("**Reply or note**")
+        body = st.text_area("Message", max_chars=20000)
+        kind = st.radio("Kind", ["Public reply (mailed to the requester)", "Internal note"], horizontal=False)
+        after = st.selectbox("Then set status", [None, *[s.value for s in TicketStatus if s != TicketStatus.NEW]],
+                             format_func=lambda v: "leave as is" if v is None else v)
+        if st.form_submit_button("Send"):
+            if kind.startswith("Public"):
+                _apply(lambda s: service.public_reply(session=s, actor=user, ticket_id=t["id"], body=body, status=after),
+                       "Reply sent.")
+            else:
+                _apply(lambda s: service.add_note(session=s, actor=user, ticket_id=t["id"], body=body), "Note added.")
+
+    with st.form("status"):
+        st.markdown("**Status**")
+        new_status = st.selectbox("Status", [s.value for s in TicketStatus], index=[s.value for s in TicketStatus].index(t["status"]))
+        if st.form_submit_button("Change status"):
+            _apply(lambda s: service.change_status(session=s, actor=user, ticket_id=t["id"], version=t["version"],
+                                                   status=new_status), f"{t['reference']} is now {new_status}.")
+
+    with st.form("category"):
+        st.markdown("**Category and priority**")
+        cats = [c.value for c in Category]
+        new_cat = st.selectbox("Category", cats, index=cats.index(t["category"]))
+        prios = [p.value for p in Priority]
+        new_prio = st.selectbox("Priority", prios, index=prios.index(t["priority"]))
+        why = st.text_input("Reason (required)", max_chars=500)
+        if st.form_submit_button("Save"):
+            def _change(s):
+                if new_cat != t["category"]:
+                    service.change_category(session=s, actor=user, ticket_id=t["id"], version=t["version"],
+                                            category=new_cat, reason=why)
+                if new_prio != t["priority"]:
+                    service.change_priority(session=s, actor=user, ticket_id=t["id"], version=None,
+                                            priority=new_prio, reason=why)
+                if new_cat == t["category"] and new_prio == t["priority"]:
+                    raise service.TicketError("nothing to change")
+            _apply(_change, "Saved.")

@@ -1,0 +1,103 @@
+"""The real console started the way `make run` starts it, and a Playwright browser (Debian Chromium)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import ROOT, TEMPLATE
+from tests.helpers import free_port, need_binary, wait_http
+
+ADMIN_PASSWORD = "e2e-admin-password"
+DEMO_PASSWORD = "e2e-demo-password"
+
+
+@pytest.fixture(scope="session")
+def live_app(pg_server_url, template_url, tmp_path_factory):
+    """`python -m core run` on a fresh database (migrations, admin, demo data, worker, app); yields its URL."""
+    name = f"e2e_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_server_url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+    url = make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+    port = free_port()
+    var = tmp_path_factory.mktemp("e2e-var")
+    env = dict(os.environ, DATABASE_URL=url, ADMIN_PASSWORD=ADMIN_PASSWORD, DEMO_PASSWORD=DEMO_PASSWORD,
+               WORKER_METRICS_PORT=str(free_port()), AUTH_LOGIN_SLEEP="0", PYTHONUNBUFFERED="1",
+               BACKUP_TARGETS=f"file://{var}/backups", PROMETHEUS_URL="http://127.0.0.1:9",
+               ALERTMANAGER_URL="http://127.0.0.1:9")
+    log = open(var / "run.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "core", "run", "--port", str(port), "--tickets", "300",
+                             "--no-monitoring"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{base}/_stcore/health", timeout=120)
+    except TimeoutError:
+        proc.kill()
+        raise RuntimeError((var / "run.log").read_text()[-3000:])
+    yield {"url": base, "database_url": url, "log": var / "run.log"}
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+    log.close()
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    chromium = need_binary("chromium", "/usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        out = ROOT / "test-results"
+        out.mkdir(exist_ok=True)
+        pg.screenshot(path=str(out / f"{request.node.name}.png"), full_page=True)
+    ctx.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+def login(page, base: str, username: str, password: str) -> None:
+    """Open the app and log in through the real form."""
+    from playwright.sync_api import expect
+
+    page.goto(base)
+    expect(page.get_by_role("textbox", name="Username")).to_be_visible()
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
