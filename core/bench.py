@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 
 BENCH_MODULES = [
+    "core.sla.bench",
 ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -137,17 +138,26 @@ def _local_to_utc(day: date, minutes: int, zone: ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
+@lru_cache(maxsize=8192)
+def _day_intervals(cal: Calendar, day: date) -> tuple[tuple[datetime, datetime], ...]:
+    """One local day's open intervals in UTC (cached: the sweep computes many tickets on the same days)."""
+    if day in cal.holidays:
+        return ()
+    zone = cal.zone
+    out = []
+    for iv in cal.hours[day.weekday()]:
+        s = _local_to_utc(day, iv.start, zone)
+        e = _local_to_utc(day, iv.end, zone)
+        if e > s:  # an interval inside a spring-forward gap can collapse to nothing
+            out.append((s, e))
+    return tuple(out)
+
+
 def open_intervals(cal: Calendar, start_day: date) -> Iterator[tuple[datetime, datetime]]:
     """Open intervals as UTC (start, end) pairs, from local day start_day onwards, in order (endless)."""
-    zone = cal.zone
     day = start_day
     while True:
-        if day not in cal.holidays:
-            for iv in cal.hours[day.weekday()]:
-                s = _local_to_utc(day, iv.start, zone)
-                e = _local_to_utc(day, iv.end, zone)
-                if e > s:  # an interval inside a spring-forward gap can collapse to nothing
-                    yield s, e
+        yield from _day_intervals(cal, day)
         day += timedelta(days=1)
 
 

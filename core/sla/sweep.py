@@ -151,7 +151,8 @@ def _notify_leads(session: Session, now: datetime) -> int:
     for rows in by_lead.values():
         lead = rows[0]
         lines = [f"- AC-{r.ticket_id} [{r.priority}] {r.target.replace('_', ' ')} target missed "
-                 f"(due {r.due_at:%Y-%m-%d %H:%M} UTC) - {r.subject} - {r.assignee or 'unassigned'}"
+                 + (f"(due {r.due_at:%Y-%m-%d %H:%M} UTC) " if r.due_at else "")
+                 + f"- {r.subject} - {r.assignee or 'unassigned'}"
                  for r in rows[:50]]
         if len(rows) > 50:
             lines.append(f"... and {len(rows) - 50} more")
