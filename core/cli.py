@@ -16,6 +16,7 @@ GROUP_MODULES = [
     "core.worker_cli",
     "core.sla.cli",
     "core.feedback.cli",
+    "core.backups.cli",
     "core.bench",
     "core.overview.cli",
     "core.launcher",

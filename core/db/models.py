@@ -2,6 +2,7 @@
 
 from core.accounts import models as accounts_models  # noqa: F401
 from core.audit import models as audit_models  # noqa: F401
+from core.backups import models as backups_models  # noqa: F401
 from core.auth import models as auth_models  # noqa: F401
 from core.mail import models as mail_models  # noqa: F401
 from core.tickets import models as tickets_models  # noqa: F401

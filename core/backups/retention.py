@@ -1,0 +1,120 @@
+"""Retention: keep the newest backup of each of the last N days, M weeks and K months per target."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+
+from core.backups.manifest import valid_backup_id
+from core.backups.models import BackupCopy, CopyStatus
+from core.backups.storage import StorageError, Target
+
+
+@dataclass(frozen=True)
+class Policy:
+    daily: int = 30
+    weekly: int = 8
+    monthly: int = 12
+
+    def describe(self) -> str:
+        return (f"keep the newest backup of each of the last {self.daily} days, {self.weekly} weeks and "
+                f"{self.monthly} months in every target; the newest verified backup is never deleted")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    backup_id: str
+    created_at: datetime
+    verified: bool = False
+
+
+@dataclass
+class TargetPlan:
+    target: str
+    keep: dict[str, list[str]] = field(default_factory=dict)   # backup id -> reasons
+    delete: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def created_at_from_id(backup_id: str) -> datetime:
+    """The start time encoded in a backup id."""
+    return datetime.strptime(backup_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+
+
+def _months(d) -> int:
+    return d.year * 12 + d.month - 1
+
+
+def plan(candidates: list[Candidate], *, now: datetime, policy: Policy, tz: str = "UTC") -> tuple[dict[str, list[str]], list[str]]:
+    """(keep: id -> reasons, delete: ids) for one target's backups at time now (calendar buckets in tz)."""
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    keep: dict[str, list[str]] = {}
+    newest_first = sorted(candidates, key=lambda c: c.created_at, reverse=True)
+    seen_day, seen_week, seen_month = set(), set(), set()
+    for c in newest_first:
+        local = c.created_at.astimezone(zone).date()
+        if local > today:
+            keep.setdefault(c.backup_id, []).append("newer than the clock")
+            continue
+        days_back = (today - local).days
+        week = local.isocalendar()[:2]
+        weeks_back = ((today - timedelta(days=today.weekday())) - (local - timedelta(days=local.weekday()))).days // 7
+        months_back = _months(today) - _months(local)
+        if days_back < policy.daily and local not in seen_day:
+            seen_day.add(local)
+            keep.setdefault(c.backup_id, []).append(f"daily {local.isoformat()}")
+        if weeks_back < policy.weekly and week not in seen_week:
+            seen_week.add(week)
+            keep.setdefault(c.backup_id, []).append(f"weekly {week[0]}-W{week[1]:02d}")
+        if months_back < policy.monthly and (local.year, local.month) not in seen_month:
+            seen_month.add((local.year, local.month))
+            keep.setdefault(c.backup_id, []).append(f"monthly {local.year}-{local.month:02d}")
+    verified = [c for c in newest_first if c.verified]
+    if verified:
+        keep.setdefault(verified[0].backup_id, []).append("newest verified backup")
+    delete = [c.backup_id for c in newest_first if c.backup_id not in keep]
+    return keep, delete
+
+
+def prune(*, url: str, targets: list[Target], dry_run: bool, now: datetime | None = None,
+          policy: Policy | None = None, tz: str | None = None) -> list[TargetPlan]:
+    """Apply the policy to each target (or only list what it would delete, with dry_run)."""
+    from core.config import get_settings
+    from core.db import session_scope
+
+    now = now or datetime.now(timezone.utc)
+    policy = policy or Policy()
+    tz = tz or get_settings().business_timezone
+    with session_scope(url) as s:
+        verified_ids = set(s.scalars(select(BackupCopy.backup_id).where(BackupCopy.verify_ok.is_(True))))
+    plans: list[TargetPlan] = []
+    for target in targets:
+        tp = TargetPlan(target.name)
+        plans.append(tp)
+        try:
+            ids = [b for b in target.backup_ids() if valid_backup_id(b)]
+        except StorageError as exc:
+            tp.errors.append(str(exc))
+            continue
+        cands = [Candidate(b, created_at_from_id(b), b in verified_ids) for b in ids]
+        tp.keep, tp.delete = plan(cands, now=now, policy=policy, tz=tz)
+        if dry_run:
+            continue
+        for bid in tp.delete:
+            try:
+                target.delete_backup(bid)
+            except StorageError as exc:
+                tp.errors.append(str(exc))
+                continue
+            tp.deleted.append(bid)
+        if tp.deleted:
+            with session_scope(url) as s:
+                s.execute(update(BackupCopy).where(BackupCopy.target == target.name,
+                                                   BackupCopy.backup_id.in_(tp.deleted))
+                          .values(status=CopyStatus.PRUNED, pruned_at=now))
+    return plans
