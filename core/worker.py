@@ -25,6 +25,7 @@ JOB_MODULES = [
     "core.tickets.jobs",
     "core.sla.sweep",
     "core.monitoring.jobs",
+    "core.backups.jobs",
 ]
 
 LEADER_LOCK = 7_311_002
