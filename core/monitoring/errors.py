@@ -55,8 +55,11 @@ def short_reason(exc: BaseException) -> str:
     """A one-line reason from a requests exception (no stack of nested wrappers)."""
     import requests
 
-    if isinstance(exc, requests.Timeout):
+    text = str(exc)
+    if isinstance(exc, requests.Timeout) or "timed out" in text.lower():
         return "timed out"
-    if isinstance(exc, requests.ConnectionError):
+    if "refused" in text.lower():
         return "connection refused"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed"
     return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__

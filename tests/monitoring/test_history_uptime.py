@@ -1,0 +1,162 @@
+"""The real Prometheus on backfilled history: alert intervals, uptime per probe, KPIs and rules, checked
+against values computed by hand from the backfilled samples."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from core.monitoring import history, kpis, queries
+from core.monitoring.errors import PrometheusUnavailable, QueryError, down_since
+from core.monitoring.prom import Prometheus
+from tests.helpers import free_port
+from tests.monitoring.conftest import start_prometheus, stop_process
+
+# The end of the backfilled history: a whole hour, an hour ago (Prometheus ingests the past, not the future).
+E = (int(time.time()) // 3600) * 3600 - 3600
+DAY = 86400
+
+
+def _family(name: str, kind: str, series: list[tuple[str, list[tuple[int, float]]]]) -> str:
+    lines = [f"# TYPE {name} {kind}"]
+    for labels, samples in series:
+        lines += [f"{name}{{{labels}}} {v:g} {t}" for t, v in samples]
+    return "\n".join(lines) + "\n"
+
+
+def _history() -> str:
+    # ALERTS every 15 s while an alert fires (as the rule evaluator writes it).
+    def every15(a, b, value=1):
+        return [(t, value) for t in range(a, b + 1, 15)]
+
+    alerts = _family("ALERTS", "gauge", [
+        ('alertname="HighErrorRate",alertstate="pending",service="api",severity="critical"', every15(E - 3 * 3600 - 300, E - 3 * 3600 - 15)),
+        ('alertname="HighErrorRate",alertstate="firing",service="api",severity="critical"',
+         every15(E - 3 * 3600, E - 2 * 3600 - 1800) + every15(E - 3600, E - 2400)),
+        ('alertname="ServiceDown",alertstate="firing",probe="api",service="api",severity="critical"',
+         every15(E - 1200, E)),
+    ])
+    # probe_success every 5 minutes for 30 days: "api" fails 1 h in the last day and 3 h five days ago.
+    api, console = [], []
+    for k in range(30 * 288, -1, -1):
+        t = E - k * 300
+        down = (E - 2 * 3600 < t <= E - 3600) or (E - 5 * DAY < t <= E - 5 * DAY + 3 * 3600)
+        api.append((t, 0 if down else 1))
+        console.append((t, 1))
+    probes = _family("probe_success", "gauge", [('probe="api",url="http://127.0.0.1:9465/healthz"', api),
+                                                ('probe="console",url="http://127.0.0.1:8501/_stcore/health"', console)])
+    # Requests every minute for 2 h: 100 ok and, in the last hour, 3 errors a minute.
+    ok = [(E - k * 60, 100 * (120 - k)) for k in range(120, -1, -1)]
+    err = [(E - k * 60, 3 * max(0, 60 - k)) for k in range(120, -1, -1)]
+    requests = _family("http_request_duration_seconds_count", "counter",
+                       [('method="GET",route="/api/agents",status_code="200"', ok),
+                        ('method="POST",route="/api/agents/run",status_code="500"', err)])
+    return alerts + probes + requests + "# EOF\n"
+
+
+@pytest.fixture(scope="module")
+def prom_url(tmp_path_factory):
+    """One Prometheus for the module (backfilling 30 days takes a few seconds)."""
+    url, proc = start_prometheus(tmp_path_factory.mktemp("prom"), _history())
+    try:
+        yield url
+    finally:
+        stop_process(proc)
+
+
+def at(ts: int) -> datetime:
+    return datetime.fromtimestamp(ts, timezone.utc)
+
+
+def test_history_builds_firing_intervals_from_alerts(prom_url):
+    got = history.firing_intervals(prom=Prometheus(prom_url), start=at(E - 4 * 3600), end=at(E))
+    assert [(i.alertname, i.starts_at, i.ends_at) for i in got] == [
+        ("ServiceDown", at(E - 1200), None),                       # still firing at the end of the range
+        ("HighErrorRate", at(E - 3600), at(E - 2400)),
+        ("HighErrorRate", at(E - 3 * 3600), at(E - 2 * 3600 - 1800)),
+    ]
+    assert got[1].duration() == timedelta(minutes=20)
+    assert got[2].duration() == timedelta(minutes=30)
+    assert got[0].labels == {"alertname": "ServiceDown", "probe": "api", "service": "api", "severity": "critical"}
+
+
+def test_history_filters_by_alert_and_range(prom_url):
+    got = history.firing_intervals(prom=Prometheus(prom_url), start=at(E - 2 * 3600), end=at(E - 1800),
+                                   alertname="HighErrorRate")
+    assert [(i.starts_at, i.ends_at) for i in got] == [(at(E - 3600), at(E - 2400))]
+
+
+def test_history_stitches_chunks_without_splitting_intervals(prom_url, monkeypatch):
+    monkeypatch.setattr(history, "POINTS_PER_QUERY", 7)   # many small queries over the same range
+    got = history.firing_intervals(prom=Prometheus(prom_url), start=at(E - 4 * 3600), end=at(E))
+    assert [(i.alertname, i.starts_at, i.ends_at) for i in got][1:] == [
+        ("HighErrorRate", at(E - 3600), at(E - 2400)), ("HighErrorRate", at(E - 3 * 3600), at(E - 2 * 3600 - 1800))]
+
+
+def test_uptime_per_probe_over_24h_7d_30d(prom_url):
+    got = queries.uptime_by_probe(prom=Prometheus(prom_url), at=at(E + 60))
+    # 5-minute samples: 288 a day. api fails 12 samples in the last day and 36 more five days ago.
+    assert got["api"]["24h"] == pytest.approx(276 / 288)
+    assert got["api"]["7d"] == pytest.approx((2016 - 48) / 2016)
+    assert got["api"]["30d"] == pytest.approx((8640 - 48) / 8640)
+    assert got["console"] == {"24h": 1.0, "7d": 1.0, "30d": 1.0}
+
+
+def test_kpis_uptime_and_error_rate(prom_url, session):
+    got = kpis.monitoring_kpis(session=session, start=at(E - 3600), end=at(E), prom=Prometheus(prom_url))
+    # uptime over the last hour (samples after E-3600): api 12/12 up, console 12/12 up... plus the sample at E-3600
+    # (inclusive window start): api's is down (the outage ends at E-3600), so api = 12/13.
+    assert got["uptime"] == pytest.approx((12 / 13 + 1.0) / 2)
+    # errors: 3/min in the hour, ok: 100/min -> 180 / 6180
+    assert got["error_rate"] == pytest.approx(180 / 6180)
+    assert got["alert_accuracy"] is None
+    assert "triaged" in got["reasons"]["alert_accuracy"]
+
+
+def test_panels_are_range_queries_aggregated_by_prometheus(prom_url):
+    prom = Prometheus(prom_url)
+    for panel in queries.PANELS:
+        series = queries.panel_series(prom=prom, panel=panel, start=at(E - 7200), end=at(E))
+        assert isinstance(series, list)
+    err = queries.panel_series(prom=prom, panel=next(p for p in queries.PANELS if p.key == "error_rate"),
+                               start=at(E - 1800), end=at(E))
+    assert len(err) == 1 and err[0].points[-1][1] == pytest.approx(3 / 103)
+
+
+def test_rules_and_their_state(prom_url):
+    rules = Prometheus(prom_url).rules()
+    assert {r["name"] for r in rules} >= {"HighErrorRate", "SlowResponseTime", "UnusualCostSpike", "ServiceDown",
+                                         "BackupTooOld", "SLABreachesRising", "RestoreDrillFailed"}
+    assert all(r["state"] in ("inactive", "pending", "firing") for r in rules)
+    assert next(r for r in rules if r["name"] == "ServiceDown")["for"] == "0:02:00"
+
+
+def test_bad_promql_is_a_clear_query_error(prom_url):
+    with pytest.raises(QueryError, match="refused the query"):
+        Prometheus(prom_url).range_query("sum(", start=at(E - 600), end=at(E))
+
+
+def test_prometheus_down_raises_typed_error_with_since():
+    url = f"http://127.0.0.1:{free_port()}"
+    prom = Prometheus(url, timeout=0.5)
+    with pytest.raises(PrometheusUnavailable) as first:
+        prom.range_query("up", start=at(E - 600), end=at(E))
+    with pytest.raises(PrometheusUnavailable) as second:
+        prom.instant_query("up")
+    assert "Prometheus" in str(first.value) and url in str(first.value) and "since" in str(first.value)
+    assert second.value.since == first.value.since == down_since(url)
+
+
+def test_slow_prometheus_times_out(capture):
+    capture.slow = True           # answers after 10 s (or at teardown)
+    with pytest.raises(PrometheusUnavailable, match="timed out"):
+        Prometheus(capture.url, timeout=0.3).range_query("up", start=at(E - 600), end=at(E))
+
+
+def test_kpis_say_prometheus_is_down_and_still_give_accuracy(session):
+    prom = Prometheus(f"http://127.0.0.1:{free_port()}", timeout=0.5)
+    got = kpis.monitoring_kpis(session=session, start=at(E - 3600), end=at(E), prom=prom)
+    assert got["uptime"] is None and got["error_rate"] is None
+    assert "Prometheus" in got["reasons"]["uptime"] and "since" in got["reasons"]["error_rate"]
