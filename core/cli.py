@@ -20,6 +20,7 @@ GROUP_MODULES = [
     "core.bench",
     "core.overview.cli",
     "core.launcher",
+    "core.flags.cli",
 ]
 
 
