@@ -209,3 +209,27 @@ def add_business_time(cal: Calendar | None, start: datetime, amount: timedelta) 
             return lo + left
         left -= span
     raise CalendarError(f"the calendar has no open time within {MAX_SEARCH_DAYS} days")
+
+
+def intervals_from_text(day: str, value: str) -> list[list[str]]:
+    """'09:00-14:00, 15:00-18:00' -> [["09:00", "14:00"], ["15:00", "18:00"]] (blank: closed); for forms."""
+    out = []
+    for part in (value or "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "-" not in part:
+            raise CalendarError(f"{day}: {part!r} is not an interval like 09:00-14:00")
+        start, end = (p.strip() for p in part.split("-", 1))
+        out.append([start, end])
+    return out
+
+
+def intervals_to_text(pairs) -> str:
+    """The inverse of intervals_from_text."""
+    return ", ".join(f"{s}-{e}" for s, e in (pairs or []))
+
+
+def holidays_from_text(value: str) -> list[str]:
+    """One date per line (or comma-separated) -> ISO strings; validated by parse_calendar."""
+    return [p.strip() for p in (value or "").replace(",", "\n").splitlines() if p.strip()]
