@@ -112,7 +112,7 @@ def test_kpis_uptime_and_error_rate(prom_url, session):
     # errors: 3/min in the hour, ok: 100/min -> 180 / 6180
     assert got["error_rate"] == pytest.approx(180 / 6180)
     assert got["alert_accuracy"] is None
-    assert "triaged" in got["reasons"]["alert_accuracy"]
+    assert "triaged" in got["_reasons"]["alert_accuracy"]
 
 
 def test_panels_are_range_queries_aggregated_by_prometheus(prom_url):
@@ -159,4 +159,4 @@ def test_kpis_say_prometheus_is_down_and_still_give_accuracy(session):
     prom = Prometheus(f"http://127.0.0.1:{free_port()}", timeout=0.5)
     got = kpis.monitoring_kpis(session=session, start=at(E - 3600), end=at(E), prom=prom)
     assert got["uptime"] is None and got["error_rate"] is None
-    assert "Prometheus" in got["reasons"]["uptime"] and "since" in got["reasons"]["error_rate"]
+    assert "Prometheus" in got["_reasons"]["uptime"] and "since" in got["_reasons"]["error_rate"]

@@ -1,0 +1,98 @@
+"""The Monitoring and Alerts pages through app.py (AppTest): banners when the backends are down, charts and
+uptime from the real Prometheus, alerts and silences from the real Alertmanager, triage and silence forms."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from core.monitoring.models import AlertTriage
+from tests.helpers import free_port
+from tests.monitoring.conftest import start_prometheus, stop_process
+
+APP = "../../app.py"
+E = (int(time.time()) // 60) * 60 - 120
+
+
+def _history() -> str:
+    lines = ["# TYPE ALERTS gauge"]
+    lines += [f'ALERTS{{alertname="HighErrorRate",alertstate="firing",service="api",severity="critical"}} 1 {t}'
+              for t in range(E - 3600, E - 1800 + 1, 15)]
+    lines += ["# TYPE probe_success gauge"]
+    lines += [f'probe_success{{probe="api",url="http://x/healthz"}} 1 {t}' for t in range(E - 7200, E + 1, 60)]
+    return "\n".join(lines) + "\n# EOF\n"
+
+
+@pytest.fixture
+def app_as(db_url, make_user, settings_env):
+    """Factory: app_as(role, prometheus=URL, alertmanager=URL) -> AppTest logged in as a new user of that role."""
+    from streamlit.testing.v1 import AppTest
+
+    def _make(role: str, *, prometheus: str | None = None, alertmanager: str | None = None):
+        dead = f"http://127.0.0.1:{free_port()}"
+        settings_env(PROMETHEUS_URL=prometheus or dead, ALERTMANAGER_URL=alertmanager or dead, AUTH_LOGIN_SLEEP="0")
+        user = make_user(role)
+        at = AppTest.from_file(APP, default_timeout=60)
+        for k, v in {"authentication_status": True, "username": user.username, "name": user.name,
+                     "roles": [role]}.items():
+            at.session_state[k] = v
+        at.run()
+        return at
+
+    yield _make
+
+
+def _texts(at) -> str:
+    return " ".join(str(e.value) for e in [*at.error, *at.info, *at.success, *at.markdown, *at.caption])
+
+
+def test_pages_show_which_backend_is_down_and_since_when(app_as):
+    at = app_as("ops")
+    at.switch_page("pages/monitoring.py").run()
+    assert not at.exception
+    assert "Prometheus is not reachable" in _texts(at) and "since" in _texts(at)
+    at.switch_page("pages/alerts.py").run()
+    assert not at.exception
+    assert "Alertmanager is not reachable" in _texts(at)
+    assert "Prometheus is not reachable" in _texts(at)
+
+
+def test_monitoring_and_alerts_pages_with_real_backends(app_as, alertmanager_url, tmp_path, session):
+    url, proc = start_prometheus(tmp_path, _history())
+    try:
+        at = app_as("ops", prometheus=url, alertmanager=alertmanager_url)
+        at.switch_page("pages/monitoring.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        uptime = at.dataframe[0].value
+        assert list(uptime["probe"]) == ["api"] and uptime["24h"].iloc[0] == 1.0
+
+        at.switch_page("pages/alerts.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert "Nothing is firing." in _texts(at)
+        history = at.dataframe[0].value
+        assert list(history["alertname"]) == ["HighErrorRate"] and history["duration_min"].iloc[0] == 30.0
+
+        # triage the interval as noise with a note
+        at.radio[0].set_value("noise")
+        at.text_area[0].input("deploy blip")
+        at.button[0].click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        row = session.scalar(select(AlertTriage))
+        assert (row.alertname, row.verdict, row.note) == ("HighErrorRate", "noise", "deploy blip")
+
+        # a silence with a bad regex: a clear message, nothing created
+        silence_form = [t for t in at.text_area if "Matchers" in t.label][0]
+        silence_form.input("alertname=~(broken")
+        at.text_input[0].input("maintenance")
+        next(b for b in at.button if b.label == "Create silence").click().run()
+        assert "does not compile" in _texts(at)
+    finally:
+        stop_process(proc)
+
+
+def test_agent_cannot_open_alerts(app_as):
+    at = app_as("agent")
+    with pytest.raises(ValueError):
+        at.switch_page("pages/alerts.py").run()
