@@ -127,3 +127,7 @@ def _lead_while_possible(jobs: dict[str, Job], stop: threading.Event) -> None:
         finally:
             scheduler.shutdown(wait=False)
             IS_LEADER.set(0)
+            try:  # the connection goes back to the pool: don't let it keep the lock
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK})
+            except Exception:
+                conn.invalidate()
