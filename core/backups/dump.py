@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from core.backups.manifest import Manifest, artifact_key, manifest_key, new_backup_id, sha256_file
 from core.backups.models import (HISTORY_TABLES, BackupCopy, BackupRun, CopyStatus, RunStatus, RunTrigger)
 from core.backups.storage import StorageError, Target
-from core.backups.tools import Tool, libpq_args, tools_for
+from core.backups.tools import Tool, error_line, libpq_args, tools_for
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,10 @@ def dump_database(*, url: str, out: Path, pg_dump: Tool, snapshot: str | None = 
         errfile.seek(0)
         stderr = errfile.read().decode(errors="replace").strip()
     if rc != 0:
-        raise BackupError(f"pg_dump failed (exit {rc}): {stderr.splitlines()[-1] if stderr else 'no message'}")
+        hint = ""
+        if lock_timeout_seconds and "timeout" in stderr:
+            hint = f" (a table stayed locked by another session for more than {lock_timeout_seconds:g}s)"
+        raise BackupError(f"pg_dump failed (exit {rc}): {error_line(stderr)}{hint}")
     if errors:
         raise BackupError(f"writing the dump failed: {errors[0]}")
     if count_error:
@@ -150,8 +153,7 @@ def check_archive(path: Path, pg_restore: Tool) -> None:
     """`pg_restore --list`: the archive's table of contents must be readable; BackupError otherwise."""
     proc = subprocess.run([pg_restore.path, "--list", str(path)], capture_output=True, text=True)
     if proc.returncode != 0 or "TABLE DATA" not in proc.stdout and "TABLE" not in proc.stdout:
-        msg = (proc.stderr or "").strip().splitlines()
-        raise BackupError(f"pg_restore --list rejects the archive: {msg[-1] if msg else 'no table of contents'}")
+        raise BackupError(f"pg_restore --list rejects the archive: {error_line(proc.stderr)}")
 
 
 def _upload(target: Target, local: Path, manifest: Manifest) -> TargetOutcome:

@@ -18,7 +18,7 @@ from core.backups.dump import alembic_revision, table_row_counts
 from core.backups.manifest import Manifest, artifact_key, manifest_key, sha256_file, valid_backup_id
 from core.backups.models import BackupRun, RestoreKind, RestoreRun, RestoreStatus
 from core.backups.storage import StorageError, Target
-from core.backups.tools import libpq_args, tools_for
+from core.backups.tools import error_line, libpq_args, tools_for
 
 log = logging.getLogger(__name__)
 
@@ -176,8 +176,7 @@ def pg_restore_into(*, url: str, into: str, archive: Path, jobs: int = 2) -> Non
             cmd += ["--jobs", str(jobs)]
         proc = subprocess.run([*cmd, str(archive)], capture_output=True, text=True, env=env)
         if proc.returncode != 0:
-            lines = (proc.stderr or "").strip().splitlines()
-            raise RestoreError(f"pg_restore failed (exit {proc.returncode}): {lines[-1] if lines else 'no message'}")
+            raise RestoreError(f"pg_restore failed (exit {proc.returncode}): {error_line(proc.stderr)}")
     except BaseException:
         drop_database(url, into)
         raise

@@ -80,12 +80,13 @@ def run_drill(*, session: Session, actor, targets: list[storage.Target] | None =
 
 def recover_live(*, session: Session, actor, backup_id: str, confirm: str,
                  targets: list[storage.Target] | None = None, state_dir: Path = VAR,
-                 progress=lambda msg: None) -> recover.RecoverResult:
+                 new_database: str | None = None, progress=lambda msg: None) -> recover.RecoverResult:
     """Recover the live database from a backup (RESTORE, typed confirmation) and audit it in both databases."""
     require(actor, Permission.RESTORE)
     url = _url(session)
     result = recover.recover_live(url=url, backup_id=backup_id, confirm=confirm, targets=_targets(targets),
-                                  actor=actor.username, state_dir=state_dir, progress=progress)
+                                  actor=actor.username, state_dir=state_dir, new_database=new_database,
+                                  progress=progress)
     details = {"backup_id": backup_id, "new_database": result.new_database,
                "previous_database": result.previous_database,
                "safety_backup": result.safety_backup.id if result.safety_backup else None}

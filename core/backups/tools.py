@@ -107,3 +107,12 @@ def tools_for(url: str, server_version_num: int) -> tuple[Tool, Tool]:
     emb = is_embedded(url)
     return (find_tool("pg_dump", server_major=major, embedded=emb),
             find_tool("pg_restore", server_major=major, embedded=emb))
+
+
+def error_line(stderr: str | None) -> str:
+    """The line of a client tool's stderr that says what went wrong (its first `error:` line)."""
+    lines = [ln.strip() for ln in (stderr or "").strip().splitlines() if ln.strip()]
+    for ln in lines:
+        if "error:" in ln.lower() or ln.startswith("ERROR"):
+            return ln
+    return lines[-1] if lines else "no message"

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, pool, select, text
 from core.backups.manifest import Manifest, artifact_key, manifest_key, sha256_file, valid_backup_id
 from core.backups.models import BackupCopy, BackupRun, BackupVerification, CopyStatus
 from core.backups.storage import StorageError, Target
-from core.backups.tools import tools_for
+from core.backups.tools import error_line, tools_for
 
 
 class VerifyError(Exception):
@@ -59,9 +59,8 @@ def verify_copy(target: Target, backup_id: str, expected_sha256: str, pg_restore
                                  error=f"checksum mismatch: expected sha256 {expected_sha256}, the artifact has {actual}")
         proc = subprocess.run([pg_restore.path, "--list", str(local)], capture_output=True, text=True)
         if proc.returncode != 0:
-            lines = proc.stderr.strip().splitlines()
             return VerifyOutcome(target.name, False, checksum_ok=True, archive_ok=False,
-                                 error=f"pg_restore --list rejects the archive: {lines[-1] if lines else 'no message'}")
+                                 error=f"pg_restore --list rejects the archive: {error_line(proc.stderr)}")
         return VerifyOutcome(target.name, True, checksum_ok=True, archive_ok=True)
     finally:
         local.unlink(missing_ok=True)

@@ -1,0 +1,72 @@
+"""Retention with a fixed clock: daily, weekly and monthly buckets; the newest verified backup always stays."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from core.backups import service
+from core.backups.models import BackupCopy, CopyStatus
+from core.backups.retention import Candidate, Policy, plan
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)  # a Wednesday
+
+
+def _daily(days: int) -> list[Candidate]:
+    out = []
+    for back in range(days):
+        at = (NOW - timedelta(days=back)).replace(hour=2, minute=0)
+        out.append(Candidate(f"{at:%Y%m%dT%H%M%SZ}-000000", at))
+    return out
+
+
+def test_plan_keeps_days_weeks_and_months():
+    keep, delete = plan(_daily(400), now=NOW, policy=Policy(daily=7, weekly=4, monthly=3), tz="UTC")
+    kept_days = sorted(k[:8] for k in keep)
+    assert kept_days == ["20260930", "20261031", "20261108", "20261115",
+                         "20261119", "20261120", "20261121", "20261122", "20261123", "20261124", "20261125"]
+    assert len(delete) == 400 - len(keep)
+    assert keep["20261108T020000Z-000000"] == ["weekly 2026-W45"]
+    assert keep["20261031T020000Z-000000"] == ["monthly 2026-10"]
+
+
+def test_plan_keeps_only_the_newest_of_a_day_and_the_newest_verified():
+    early = Candidate("20261125T010000Z-000001", NOW.replace(hour=1))
+    late = Candidate("20261125T110000Z-000002", NOW.replace(hour=11))
+    old_verified = Candidate("20250101T020000Z-000003", datetime(2025, 1, 1, 2, tzinfo=timezone.utc), verified=True)
+    older_verified = Candidate("20241201T020000Z-000004", datetime(2024, 12, 1, 2, tzinfo=timezone.utc), verified=True)
+    keep, delete = plan([early, late, old_verified, older_verified], now=NOW, policy=Policy(1, 1, 1), tz="UTC")
+    assert set(keep) == {late.backup_id, old_verified.backup_id}
+    assert keep[old_verified.backup_id] == ["newest verified backup"]
+    assert set(delete) == {early.backup_id, older_verified.backup_id}
+
+
+def test_plan_defaults_are_30_8_12():
+    assert Policy() == Policy(daily=30, weekly=8, monthly=12)
+    keep, _ = plan(_daily(400), now=NOW, policy=Policy(), tz="UTC")
+    # 30 days, the 8 weeks reach 3 more Sundays back, the 12 months add month ends before that.
+    assert 30 < len(keep) <= 30 + 8 + 12
+
+
+def test_prune_dry_run_lists_then_prune_deletes_in_every_target(session, db_url, seeded, targets, make_user):
+    ops = make_user("ops")
+    first = service.run_backup(session=session, actor=ops, targets=targets)
+    second = service.run_backup(session=session, actor=ops, targets=targets)
+    service.verify_backup(session=session, actor=ops, backup_id=first.id, targets=targets)
+    session.commit()
+    later = datetime.now(timezone.utc) + timedelta(days=100)
+    policy = Policy(daily=1, weekly=0, monthly=0)
+
+    plans = service.prune(session=session, actor=ops, dry_run=True, targets=targets, policy=policy, now=later)
+    assert [p.delete for p in plans] == [[second.id]] * 3
+    assert all(p.deleted == [] for p in plans)
+    assert all(set(t.backup_ids()) == {first.id, second.id} for t in targets)
+
+    plans = service.prune(session=session, actor=ops, dry_run=False, targets=targets, policy=policy, now=later)
+    session.commit()
+    assert [p.deleted for p in plans] == [[second.id]] * 3
+    assert all(t.backup_ids() == [first.id] for t in targets)  # the newest verified backup stays
+    session.expire_all()
+    statuses = {c.status for c in session.scalars(select(BackupCopy).where(BackupCopy.backup_id == second.id))}
+    assert statuses == {CopyStatus.PRUNED}
