@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     backup_time: str = "02:00"
     probe_urls: str = ""
     http_timeout_seconds: float = 3.0
+    imap_url: SecretStr | None = Field(None, description="imap[s]://user:pass@host:port/FOLDER: the support mailbox")
+    imap_poll_seconds: int = Field(60, description="how often the worker polls the mailbox")
+    zendesk_api_token: SecretStr | None = None
+    front_api_token: SecretStr | None = None
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "Settings":
