@@ -29,6 +29,7 @@ DEFAULT_CALENDAR = {"timezone": "Europe/Madrid",
 # priority -> (first response, resolution, warn before), minutes
 DEFAULT_TARGETS = {Priority.HIGH: (60, 480, 15), Priority.MEDIUM: (120, 1440, 30), Priority.LOW: (480, 4320, 60)}
 PLANS = (ANY_PLAN, *(p.value for p in Plan))
+SLA_STATES = [s.value for s in SlaState]  # the queue's "SLA state" filter options
 
 
 class SlaConfigError(ValueError):

@@ -64,3 +64,21 @@ def clear() -> None:
     live.clear()
     report.clear()
     settings.clear()
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def queue_columns(ticket_ids: tuple[int, ...]) -> dict[int, dict]:
+    """For the queue: {ticket id: {"SLA": state, "first response": "1h 05m left", "resolution": "35m overdue"}}.
+
+    Time left is business time for each running target ("... (paused)" for a paused resolution clock).
+    """
+    from core.sla.service import format_minutes, sla_for_tickets
+
+    with session_scope() as s:
+        info = sla_for_tickets(session=s, ticket_ids=list(ticket_ids))
+    out = {}
+    for tid, i in info.items():
+        res = format_minutes(i["resolution_left"])
+        out[tid] = {"SLA": i["state"].replace("_", " "), "first response": format_minutes(i["first_response_left"]),
+                    "resolution": res + " (paused)" if res and i["paused"] else res}
+    return out
