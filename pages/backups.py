@@ -1,0 +1,168 @@
+"""Backups: freshness per target, sizes, presence, verification, drills, Back up now, restore, recovery, retention."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from core.auth.roles import Permission, has_permission
+from core.backups import service
+from core.backups.queries import STALE_HOURS
+from core.backups.retention import Policy
+from core.db import session_scope
+from core.ui import backups as data
+from core.ui.context import flash, page_user, show_flash
+
+user = page_user(Permission.VIEW_BACKUPS)
+may_run = has_permission(user.role, Permission.RUN_BACKUP)
+may_restore = has_permission(user.role, Permission.RESTORE)
+
+st.title("Backups")
+st.caption(f"pg_dump archives with sha256 and a manifest, stored in every target of BACKUP_TARGETS; "
+           f"a target is healthy when its newest copy is younger than {STALE_HOURS} hours.")
+show_flash()
+
+names, target_error = data.target_names()
+if target_error:
+    st.error(f"Backup targets are misconfigured: {target_error}")
+
+# --- per target: last success and its age ------------------------------------------------------
+st.subheader("Targets")
+fresh = data.freshness(tuple(names))
+for row in fresh:
+    if row["last_error"]:
+        st.error(f"{row['target']}: the last upload failed; it is retried on the next run. Error: {row['last_error']}",
+                 icon=":material/cloud_off:")
+    elif row["last_success"] is None:
+        st.warning(f"{row['target']}: no backup stored yet.")
+    elif row["age_hours"] > STALE_HOURS:
+        st.error(f"{row['target']}: the newest backup is {row['age_hours']:.1f} hours old "
+                 f"(over the {STALE_HOURS}-hour threshold).")
+if fresh:
+    st.dataframe(pd.DataFrame([{
+        "target": r["target"], "healthy": "yes" if r["ok"] else "no", "last success (UTC)": r["last_success"],
+        "age (hours)": None if r["age_hours"] is None else round(r["age_hours"], 1),
+    } for r in fresh]), hide_index=True, width="stretch")
+
+if may_run:
+    with st.form("backup_now"):
+        st.write("Take a backup now and store it in every target.")
+        if st.form_submit_button("Back up now", type="primary"):
+            with st.spinner("Backing up..."):
+                try:
+                    with session_scope() as s:
+                        result = service.run_backup(session=s, actor=user)
+                except Exception as exc:  # shown to the operator; details are in the run's history row
+                    st.error(f"The backup failed: {exc}")
+                else:
+                    data.clear()
+                    failed = [o for o in result.outcomes if not o.ok]
+                    if result.ok:
+                        flash(f"Backup {result.id} stored in {len(result.outcomes)} target(s) "
+                              f"({result.size_bytes} bytes, sha256 {result.sha256[:12]}...).")
+                        st.rerun()
+                    elif result.outcomes and len(failed) < len(result.outcomes):
+                        st.warning(f"Backup {result.id} is stored in {len(result.outcomes) - len(failed)} of "
+                                   f"{len(result.outcomes)} targets; failed: " + "; ".join(o.error for o in failed))
+                    else:
+                        st.error(f"Backup {result.id} failed: {result.error}")
+
+# --- history ---------------------------------------------------------------------------------
+rows = data.backups()
+st.subheader("Backups")
+if not rows:
+    st.info("No backups yet. The worker backs up daily; use \"Back up now\" for one right away.")
+else:
+    st.dataframe(pd.DataFrame([{
+        "id": r["id"], "status": r["status"], "verification": r["verification"], "started (UTC)": r["started_at"],
+        "size (MB)": None if r["size_bytes"] is None else round(r["size_bytes"] / 1e6, 2),
+        "trigger": r["trigger"], "by": r["actor"], "error": r["error"] or "",
+    } for r in rows]), hide_index=True, width="stretch")
+
+    sizes = data.sizes()
+    if len(sizes) > 1:
+        st.markdown("**Size over time**")
+        fig = px.line(sizes, x="started_at", y="size_bytes", markers=True, height=240)
+        fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), xaxis_title="", yaxis_title="bytes")
+        st.plotly_chart(fig, width="stretch", key="backup_sizes")
+
+    pres = data.presence(tuple(names))
+    if not pres.empty:
+        st.markdown("**Presence per target** (uploaded, failed, pruned or missing)")
+        st.dataframe(pres, hide_index=True, width="stretch")
+
+# --- drills and restores ---------------------------------------------------------------------
+st.subheader("Drills and restores")
+rest = data.restores()
+if rest.empty:
+    st.info("No restore yet. The worker runs a restore drill weekly (`python -m core restore drill`).")
+else:
+    st.dataframe(rest.rename(columns={"duration_seconds": "recovery time (s)"}), hide_index=True, width="stretch")
+
+stored = [r["id"] for r in rows if any(c["status"] == "uploaded" for c in r["copies"])]
+
+if may_restore:
+    st.subheader("Restore into a scratch database")
+    with st.form("restore"):
+        backup_id = st.selectbox("Backup", stored, index=0 if stored else None, placeholder="no stored backup")
+        into = st.text_input("New database name", value="restore_check",
+                             help="lowercase letters, digits and _; it must not exist yet")
+        if st.form_submit_button("Restore and verify"):
+            if not backup_id:
+                st.error("Pick a backup to restore.")
+            else:
+                with st.spinner(f"Restoring {backup_id} into {into}..."):
+                    try:
+                        with session_scope() as s:
+                            report = service.restore_into(session=s, actor=user, backup_id=backup_id, into=into.strip())
+                    except Exception as exc:
+                        st.error(f"Restore refused or failed: {exc}")
+                    else:
+                        data.clear()
+                        (st.success if report.ok else st.error)(
+                            f"Restored {backup_id} into {report.into} from {report.target} in "
+                            f"{report.duration_seconds:.1f}s: "
+                            + ("every check matches the manifest." if report.ok else "MISMATCH with the manifest."))
+                        for note in report.skipped_targets:
+                            st.warning(f"Skipped {note}")
+                        st.dataframe(pd.DataFrame([{"check": c.name, "expected": str(c.expected),
+                                                    "found": str(c.actual), "ok": c.ok} for c in report.checks]),
+                                     hide_index=True, width="stretch")
+
+    with st.expander("Recover the live database"):
+        st.warning("This takes a safety backup, restores the chosen backup into a new database, verifies it, and "
+                   "switches the console to it. The current database is kept, untouched, for inspection.")
+        with st.form("recover"):
+            rec_id = st.selectbox("Backup to recover from", stored, index=None, placeholder="choose a backup")
+            confirm = st.text_input("Type the backup id to confirm")
+            if st.form_submit_button("Recover", type="primary"):
+                if not rec_id:
+                    st.error("Pick a backup.")
+                elif confirm.strip() != rec_id:
+                    st.error("The typed id does not match the chosen backup; nothing was changed.")
+                else:
+                    with st.status("Recovering...", expanded=True) as status:
+                        try:
+                            with session_scope() as s:
+                                result = service.recover_live(session=s, actor=user, backup_id=rec_id,
+                                                              confirm=confirm, progress=status.write)
+                        except Exception as exc:
+                            status.update(label="Recovery stopped", state="error")
+                            st.error(f"Recovery stopped, the console still uses the same database: {exc}")
+                        else:
+                            status.update(label=f"Recovered into {result.new_database}", state="complete")
+                            data.clear()
+                            st.success(f"The console now uses {result.new_database} (was "
+                                       f"{result.previous_database}). Restart the worker so it follows.")
+
+# --- retention -------------------------------------------------------------------------------
+st.subheader("Retention")
+st.write(Policy().describe() + ". The worker prunes after each daily backup.")
+if may_run and st.button("Preview what a prune would delete"):
+    try:
+        with session_scope() as s:
+            plans = service.prune(session=s, actor=user, dry_run=True)
+    except Exception as exc:
+        st.error(f"Cannot preview the prune: {exc}")
+    else:
+        st.dataframe(pd.DataFrame([{"target": p.target, "keep": len(p.keep), "would delete": ", ".join(p.delete),
+                                    "errors": "; ".join(p.errors)} for p in plans]), hide_index=True, width="stretch")

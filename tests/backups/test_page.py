@@ -1,0 +1,80 @@
+"""The Backups page (AppTest through app.py): Back up now, restore into a scratch database, failure messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.backups.conftest import scalar, url_of
+
+APP = "../../app.py"
+
+
+@pytest.fixture
+def page_as(db_url, seeded, make_user, tmp_path, monkeypatch):
+    """Factory: page_as(role, targets) -> AppTest on the Backups page, logged in as a new user of that role."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from core.config import get_settings
+
+    def _make(role: str, targets: str):
+        monkeypatch.setenv("BACKUP_TARGETS", targets)
+        monkeypatch.setenv("AUTH_LOGIN_SLEEP", "0")
+        get_settings.cache_clear()
+        st.cache_data.clear()
+        user = make_user(role)
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = user.username
+        at.session_state["name"] = user.name
+        at.session_state["roles"] = [role]
+        at.run()
+        at.switch_page("pages/backups.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    yield _make
+    get_settings.cache_clear()
+
+
+def _button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_ops_backs_up_from_the_page_and_restores_into_a_scratch_database(page_as, tmp_path, db_url, scratch):
+    at = page_as("ops", f"file://{tmp_path / 'b'}")
+    assert at.title[0].value == "Backups"
+    assert any("no backup stored yet" in w.value for w in at.warning)
+
+    _button(at, "Back up now").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("stored in 1 target(s)" in s.value for s in at.success)
+    backup_id = at.dataframe[1].value["id"][0]
+    assert at.dataframe[1].value["status"][0] == "succeeded"
+
+    into = scratch("page")
+    form_box = next(t for t in at.text_input if t.label == "New database name")
+    form_box.set_value(into)
+    _button(at, "Restore and verify").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(f"Restored {backup_id} into {into}" in s.value and "every check matches" in s.value
+               for s in at.success)
+    assert scalar(url_of(db_url, into), "SELECT count(*) FROM tickets") == 12
+
+
+def test_a_failing_target_is_named_on_the_page(page_as, tmp_path):
+    (tmp_path / "f").write_text("x")
+    at = page_as("ops", f"file://{tmp_path / 'ok'},file://{tmp_path / 'f'}/sub")
+    _button(at, "Back up now").click().run()
+    assert any("stored in 1 of 2 targets" in w.value for w in at.warning)
+    at.run()
+    assert any(f"file://{tmp_path / 'f'}/sub: the last upload failed" in e.value for e in at.error)
+
+
+def test_restoring_into_an_existing_database_says_so(page_as, tmp_path, db_url):
+    at = page_as("admin", f"file://{tmp_path / 'b'}")
+    _button(at, "Back up now").click().run()
+    live = db_url.split("/")[3].split("?")[0]
+    next(t for t in at.text_input if t.label == "New database name").set_value(live)
+    _button(at, "Restore and verify").click().run()
+    assert any("live database" in e.value for e in at.error)
