@@ -284,7 +284,23 @@ def feedback_kpis(*, session: Session, start: datetime, end: datetime, now: date
     n = nps(session=session, start=start, end=end)
     c = csat(session=session, start=start, end=end)
     ch = churn(session=session, start=start, end=end)
+    reasons = {}
+    if n["responses"] == 0:
+        reasons["nps"] = "no NPS responses in this period"
+    elif n["too_few"]:
+        reasons["nps"] = f"only {n['responses']} NPS responses: too few to trust (under {MIN_NPS_RESPONSES})"
+    if c["responses"] == 0:
+        reasons["csat_average"] = reasons["csat_share"] = "no CSAT ratings in this period"
+    if ch["active_at_start"] == 0:
+        reasons["logo_churn"] = reasons["revenue_churn"] = "no accounts were active at the start of the period"
+    bugs = bug_fix_time(session=session, start=start, end=end)
+    if bugs["bugs_fixed"] == 0:
+        reasons["bug_fix_median_hours"] = "no bug tickets solved in this period"
+    implemented = feedback_implemented(session=session, start=start, end=end, now=now)
+    if implemented["items"] == 0:
+        reasons["feedback_implemented_share"] = "no feedback items in this period"
     return {
+        "_reasons": reasons,
         "nps": n["nps"],
         "nps_responses": n["responses"],
         "nps_too_few": n["too_few"],
@@ -293,6 +309,7 @@ def feedback_kpis(*, session: Session, start: datetime, end: datetime, now: date
         "rating_average": rating_average(session=session, start=start, end=end)["rating_average"],
         "logo_churn": ch["logo_churn"],
         "revenue_churn": ch["revenue_churn"],
-        "bug_fix_median_hours": bug_fix_time(session=session, start=start, end=end)["median_hours"],
-        "feedback_implemented_share": feedback_implemented(session=session, start=start, end=end, now=now)["share"],
+        "bug_fix_median_hours": bugs["median_hours"],
+        "bug_fix_p90_hours": bugs["p90_hours"],
+        "feedback_implemented_share": implemented["share"],
     }

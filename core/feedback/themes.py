@@ -22,7 +22,28 @@ tienen todo todos tu tus un una uno unos usted ustedes va vamos y ya yo
 # Words every comment here is about; they would only blur the themes.
 DOMAIN_STOP_WORDS = frozenset("""
 aftercare app product producto please gracias thanks thank really just hola hello hi use using usar
+need needs want would like add missing necesitamos necesito falta quiero nos
 """.split())
+
+# Spanish domain words mapped to their English counterparts so both languages land in the same theme.
+GLOSSARY = {
+    "panel": "dashboard", "lento": "slow", "lenta": "slow", "lentitud": "slow", "tarda": "slow", "tardan": "slow",
+    "cargar": "load", "carga": "load", "soporte": "support", "rapido": "quickly", "rapida": "quickly",
+    "amable": "friendly", "exportar": "export", "exportacion": "export", "informes": "reports",
+    "factura": "invoice", "facturas": "invoice", "facturacion": "billing", "cobraron": "charged",
+    "precio": "price", "constructor": "builder", "agentes": "agents", "agente": "agent",
+    "documentacion": "documentation", "docs": "documentation", "ejemplos": "examples", "sesion": "login",
+    "inicio": "login", "imprescindible": "must", "flujo": "workflow", "flujos": "workflows",
+    "errores": "errors", "error": "errors", "caro": "expensive", "integracion": "integration",
+}
+
+
+def _normalise(comment: str) -> str:
+    """Lower-case, accents stripped, Spanish domain words replaced by their English counterparts."""
+    import unicodedata
+
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", comment.lower()) if not unicodedata.combining(ch))
+    return " ".join(GLOSSARY.get(word.strip(".,;:!?¡¿()\"'"), word) for word in plain.split())
 
 
 def _stop_words() -> list[str]:
@@ -52,7 +73,7 @@ def group_comments(comments: list[str], *, max_themes: int = 8, seed: int = 0) -
 
     if len(comments) < MIN_COMMENTS:
         return [-1] * len(comments), []
-    vectorizer = TfidfVectorizer(strip_accents="unicode", lowercase=True, stop_words=_stop_words(),
+    vectorizer = TfidfVectorizer(preprocessor=_normalise, stop_words=_stop_words(),
                                  ngram_range=(1, 2), min_df=2, max_df=0.5, sublinear_tf=True,
                                  token_pattern=r"(?u)\b[^\W\d_]{3,}\b")
     try:
@@ -82,7 +103,7 @@ def group_comments(comments: list[str], *, max_themes: int = 8, seed: int = 0) -
 
 def comment_themes(*, session: Session, start: datetime, end: datetime, max_themes: int = 8,
                    filters: dict | None = None) -> list[dict]:
-    """Themes of the period's comments: name (top terms), count, average score, counts per month and trend."""
+    """Themes of the period's comments: name (top terms), count, negative share, counts per month and trend."""
     rows = _comments(session, start, end, filters)
     labels, top_terms = group_comments([r.comment for r in rows], max_themes=max_themes)
     if not top_terms:
@@ -99,7 +120,7 @@ def comment_themes(*, session: Session, start: datetime, end: datetime, max_them
             "name": " · ".join(top_terms[label]),
             "terms": top_terms[label],
             "count": len(items),
-            "average_score": round(sum(r.score for r in items) / len(items), 2),
+            "negative_share": round(sum(1 for r in items if _negative(r.kind, r.score)) / len(items), 3),
             "by_month": {m: by_month.get(m, 0) for m in months},
             "trend": _trend([by_month.get(m, 0) for m in months], [sum(1 for r in rows if r.month == m) for m in months]),
             "examples": [r.comment for r in items[-3:]],
@@ -107,6 +128,11 @@ def comment_themes(*, session: Session, start: datetime, end: datetime, max_them
         })
     themes.sort(key=lambda t: -t["count"])
     return themes
+
+
+def _negative(kind: str, score: int) -> bool:
+    """A detractor (NPS 0-6) or a rating of 1-2 stars."""
+    return score <= 6 if kind == "nps" else score <= 2
 
 
 def _trend(counts: list[int], totals: list[int]) -> str:

@@ -1,0 +1,210 @@
+"""Cached loaders for the feedback page, and the portal's feedback widget (stars, NPS survey, CSAT prompts)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import streamlit as st
+
+from core.db import session_scope
+
+TTL = 60
+
+
+def period(months: int, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """[start of the month `months - 1` months ago, start of next month): whole calendar months, UTC."""
+    now = now or datetime.now(timezone.utc)
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    for _ in range(months - 1):
+        start = (start - timedelta(days=1)).replace(day=1)
+    end = (now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) + timedelta(days=32)).replace(day=1)
+    return start, end
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def kpis(start: datetime, end: datetime) -> dict:
+    from core.feedback.measures import feedback_kpis
+
+    with session_scope() as s:
+        out = feedback_kpis(session=s, start=start, end=min(end, datetime.now(timezone.utc)))
+    out.pop("_reasons", None)
+    return out
+
+
+@st.cache_data(ttl=TTL, show_spinner="Computing measures...")
+def monthly(start: datetime, end: datetime) -> dict[str, list[dict]]:
+    """Every per-month series of the page, overall and by plan."""
+    from core.feedback import measures as m
+
+    with session_scope() as s:
+        return {
+            "nps": m.nps_by_month(session=s, start=start, end=end),
+            "nps_plan": m.nps_by_month(session=s, start=start, end=end, by_plan=True),
+            "csat": m.csat_by_month(session=s, start=start, end=end),
+            "csat_plan": m.csat_by_month(session=s, start=start, end=end, by_plan=True),
+            "churn": m.churn_by_month(session=s, start=start, end=end),
+            "churn_plan": m.churn_by_month(session=s, start=start, end=end, by_plan=True),
+            "implemented": m.feedback_implemented_by_month(session=s, start=start, end=end),
+            "shipped": m.features_shipped_by_month(session=s, start=start, end=end),
+            "bugfix": m.bug_fix_by_month(session=s, start=start, end=end),
+        }
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def explorer(start: datetime, end: datetime, kinds: tuple, plans: tuple, account_ids: tuple, score_min: int,
+             score_max: int, search: str, only_with_comment: bool, only_unlinked: bool) -> list[dict]:
+    from core.feedback.queries import explore
+
+    with session_scope() as s:
+        return explore(session=s, start=start, end=end, kinds=list(kinds), plans=list(plans),
+                       account_ids=list(account_ids), score_min=score_min, score_max=score_max, search=search,
+                       only_with_comment=only_with_comment, only_unlinked=only_unlinked)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Grouping comments...")
+def themes(start: datetime, end: datetime, kinds: tuple = (), plans: tuple = ()) -> list[dict]:
+    from core.feedback.themes import comment_themes
+
+    with session_scope() as s:
+        return comment_themes(session=s, start=start, end=end, filters={"kind": kinds, "plan": plans})
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def roadmap() -> list[dict]:
+    from core.feedback.queries import roadmap as q
+
+    with session_scope() as s:
+        return q(session=s)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def roadmap_links(roadmap_item_id: int) -> list[dict]:
+    from core.feedback.queries import roadmap_links as q
+
+    with session_scope() as s:
+        return q(session=s, roadmap_item_id=roadmap_item_id)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def feature_tickets() -> list[dict]:
+    from core.feedback.queries import feature_tickets as q
+
+    with session_scope() as s:
+        return q(session=s)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def followups(status: str | None = None) -> list[dict]:
+    from core.feedback.queries import followups as q
+
+    with session_scope() as s:
+        return q(session=s, status=status)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def accounts() -> list[dict]:
+    from core.feedback.queries import accounts as q
+
+    with session_scope() as s:
+        return q(session=s)
+
+
+def clear() -> None:
+    """Forget every cached read of this page (after a write)."""
+    for loader in (kpis, monthly, explorer, themes, roadmap, roadmap_links, feature_tickets, followups):
+        loader.clear()
+
+
+# --- the portal widget --------------------------------------------------------------------------------
+
+STARS = {1: "★☆☆☆☆", 2: "★★☆☆☆", 3: "★★★☆☆", 4: "★★★★☆", 5: "★★★★★"}
+
+
+def _current_page() -> str:
+    try:
+        url = st.context.url or ""
+    except Exception:  # older runtimes or bare mode
+        url = ""
+    from urllib.parse import urlparse
+
+    path = urlparse(url).path if url else ""
+    return path or "/portal"
+
+
+def render_portal_feedback(user, *, page: str | None = None) -> None:
+    """The portal's feedback box: star rating with a comment, the NPS survey when due, CSAT prompts for solved tickets."""
+    from core.feedback import service
+    from core.feedback.service import FeedbackError
+    from core.ui.context import flash
+
+    if not getattr(user, "contact_id", None):
+        st.info("Feedback is available to customer contacts.")
+        return
+    page = page or _current_page()
+
+    with session_scope() as s:
+        offer = service.nps_offer(session=s, contact_id=user.contact_id)
+        nps_due = offer is not None
+        prompts = service.csat_prompts(session=s, contact_id=user.contact_id)
+
+    wanted = st.query_params.get("csat")
+    if prompts:
+        st.subheader("Rate your solved requests")
+        prompts.sort(key=lambda p: str(p["ticket_id"]) != str(wanted))
+        for p in prompts:
+            with st.form(f"csat_{p['ticket_id']}"):
+                st.text(f"{p['reference']}: {p['subject']}")
+                if p["score"] is not None:
+                    until = p["changeable_until"].strftime("%Y-%m-%d %H:%M UTC")
+                    st.caption(f"You rated this {STARS[p['score']]}; you can change it until {until}.")
+                score = st.radio("How satisfied are you with the help you got?", options=list(STARS),
+                                 format_func=lambda n: STARS[n], horizontal=True,
+                                 index=(p["score"] or 5) - 1, key=f"csat_score_{p['ticket_id']}")
+                comment = st.text_area("Anything to add? (optional)", value=p["comment"], max_chars=service.MAX_COMMENT,
+                                       key=f"csat_comment_{p['ticket_id']}")
+                if st.form_submit_button("Send rating" if p["score"] is None else "Change rating"):
+                    try:
+                        with session_scope() as s:
+                            service.submit_csat(session=s, actor=user, ticket_id=p["ticket_id"], score=score,
+                                                comment=comment)
+                        clear()
+                        flash(f"Thank you! Your rating of {p['reference']} was saved.")
+                        st.rerun()
+                    except FeedbackError as exc:
+                        st.error(str(exc))
+
+    if nps_due:
+        st.subheader("One quick question")
+        with st.form("nps_survey"):
+            score = st.select_slider("How likely are you to recommend us to a friend or colleague? (0 = not at all, "
+                                     "10 = extremely)", options=list(range(11)), value=8)
+            why = st.text_area("Why?", max_chars=service.MAX_COMMENT)
+            c1, c2 = st.columns(2)
+            sent = c1.form_submit_button("Send answer", type="primary")
+            later = c2.form_submit_button("Not now")
+        if sent or later:
+            try:
+                with session_scope() as s:
+                    if sent:
+                        service.submit_nps(session=s, actor=user, score=score, comment=why)
+                    else:
+                        service.dismiss_nps(session=s, actor=user)
+                clear()
+                flash("Thank you for your answer!" if sent else "We won't ask again for a while.")
+                st.rerun()
+            except FeedbackError as exc:
+                st.error(str(exc))
+
+    st.subheader("How are we doing?")
+    with st.form("portal_rating", clear_on_submit=True):
+        stars = st.radio("Your rating", options=list(STARS), format_func=lambda n: STARS[n], horizontal=True, index=4)
+        comment = st.text_area("Tell us more (optional)", max_chars=service.MAX_COMMENT)
+        if st.form_submit_button("Send feedback"):
+            try:
+                with session_scope() as s:
+                    service.submit_rating(session=s, actor=user, score=stars, comment=comment, page=page)
+                clear()
+                flash("Thank you! Your feedback reaches our product team.")
+                st.rerun()
+            except FeedbackError as exc:
+                st.error(str(exc))

@@ -1,0 +1,160 @@
+"""The feedback page and the portal widget through app.py (AppTest): reading, linking, rating, permissions, text safety."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.db import session_scope
+from core.feedback.models import FeedbackItem, RoadmapItem, RoadmapLink
+import random
+import uuid
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import TEMPLATE
+
+PAGE = "pages/feedback.py"
+PORTAL = "pages/portal.py"
+NASTY = "**bold** <img src=x onerror=alert(1)> [link](http://evil.example)"
+
+
+USERNAMES = {"pm": "pm", "support_lead": "lead", "customer": "customer"}
+
+
+@pytest.fixture(scope="module")
+def feedback_db_url(pg_server_url, template_url):
+    """A database with staff, accounts, tickets and the feedback demo data; DATABASE_URL points at it."""
+    from core.accounts.models import Account, Contact
+    from core.auth.service import create_user
+    from core.config import get_settings
+    from core.db import reset_engines
+    from core.feedback import demo
+    from core.tickets.models import Ticket
+
+    name = f"fb_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_server_url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+    url = make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    reset_engines()
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    rng = random.Random(5)
+    with session_scope() as s:
+        lead = create_user(session=s, actor="system", username="lead", name="Lead", email="lead@x.example",
+                           role="support_lead", password="password123")
+        create_user(session=s, actor="system", username="pm", name="PM", email="pm@x.example", role="pm",
+                    password="password123")
+        contacts = []
+        for i in range(12):
+            plan = ["starter", "pro", "enterprise", "free"][i % 4]
+            acc = Account(key=f"acc{i}", name=f"Account {i}", plan=plan,
+                          mrr=Decimal({"free": 0, "starter": 99, "pro": 499, "enterprise": 2500}[plan]),
+                          started_at=now - timedelta(days=300), owner_user_id=lead.id)
+            s.add(acc)
+            s.flush()
+            for j in range(3):
+                c = Contact(account_id=acc.id, email=f"c{j}@acc{i}.example", name=f"C{j}", language="es" if i % 3 else "en")
+                s.add(c)
+                contacts.append(c)
+        s.flush()
+        create_user(session=s, actor="system", username="customer", name="Customer", email=contacts[0].email,
+                    role="customer", password="password123", contact_id=contacts[0].id)
+        for i in range(80):
+            c = rng.choice(contacts)
+            created = now - timedelta(days=rng.uniform(1, 80))
+            s.add(Ticket(account_id=c.account_id, requester_id=c.id, subject="Export to CSV", description="d",
+                         channel="portal", status="closed", priority="medium", category=rng.choice(["bug", "feature"]),
+                         category_source="human", created_at=created, solved_at=created + timedelta(hours=5)))
+        s.flush()
+        demo.seed(session=s, rng=random.Random(7), now=now, days=90, tickets=300)
+    yield url
+    reset_engines()
+    mp.undo()
+    get_settings.cache_clear()
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture
+def app_as(feedback_db_url):
+    """Factory: app_as(role) -> an AppTest of app.py, run once, logged in as that role's user."""
+    from streamlit.testing.v1 import AppTest
+
+    def _make(role: str):
+        at = AppTest.from_file("../../app.py", default_timeout=60)
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = USERNAMES[role]
+        at.session_state["name"] = USERNAMES[role]
+        at.session_state["roles"] = [role]
+        at.run()
+        return at
+
+    return _make
+
+
+def _button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_pm_sees_measures_and_links_feedback_from_the_explorer(app_as):
+    at = app_as("pm")
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Feedback & NPS"
+    assert {m.label for m in at.metric} >= {"NPS", "CSAT", "Logo churn", "Feedback implemented"}
+
+    with session_scope() as s:
+        target = s.scalar(select(RoadmapItem.id).where(RoadmapItem.status == "planned").limit(1))
+    at.text_input(key="fb_search").input("export").run()
+    link_form = next(ms for ms in at.multiselect if ms.label.startswith("Feedback items"))
+    options = link_form.options
+    assert options, "the search should find feedback about exports"
+    fid = int(options[0].split(" ")[0].lstrip("#"))
+    link_form.select(options[0])
+    next(sb for sb in at.selectbox if sb.label == "Roadmap item").set_value(target)
+    _button(at, "Link").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    with session_scope() as s:
+        assert s.scalar(select(RoadmapLink.id).where(RoadmapLink.feedback_item_id == fid,
+                                                     RoadmapLink.roadmap_item_id == target))
+
+
+def test_support_lead_reads_but_cannot_link(app_as):
+    at = app_as("support_lead")
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert "Link" not in [b.label for b in at.button]
+    assert "Add" not in [b.label for b in at.button]
+
+
+def test_customer_rates_in_the_portal_and_comments_stay_text(app_as):
+    at = app_as("customer")
+    at.switch_page(PORTAL).run()
+    assert not at.exception, [e.value for e in at.exception]
+    area = next(t for t in at.text_area if t.label == "Tell us more (optional)")
+    area.input(NASTY)
+    radio = next(r for r in at.radio if r.label == "Your rating")
+    radio.set_value(2)
+    _button(at, "Send feedback").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    with session_scope() as s:
+        item = s.scalar(select(FeedbackItem).where(FeedbackItem.comment == NASTY))
+        assert item is not None and item.kind == "rating" and item.score == 2 and item.page
+
+    pm = app_as("pm")
+    pm.switch_page(PAGE).run()
+    pm.text_input(key="fb_search").input("onerror").run()
+    assert not pm.exception
+    # The comment is in the explorer's table, and never rendered as Markdown or HTML anywhere.
+    frames = [df.value for df in pm.dataframe]
+    assert any((f["comment"] == NASTY).any() for f in frames if "comment" in f)
+    assert all("onerror" not in md.value for md in pm.markdown)
