@@ -15,7 +15,7 @@ from core.ui.context import flash, page_user, show_flash
 user = page_user(Permission.MANAGE_SLA)
 st.title("SLA policies")
 st.caption("Targets are in minutes of the policy's calendar (business hours) or of the clock (24x7). "
-           "Clock rules: docs/sla.md. A change applies to open tickets at the next sweep (within a minute).")
+           "Clock rules: docs/sla.md. A change applies to open tickets as the sweep recomputes them (5,000 tickets a minute).")
 show_flash()
 
 cfg = data.settings()

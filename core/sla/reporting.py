@@ -139,3 +139,27 @@ def breaches_total(*, session: Session, days: int = 7) -> int:
 def at_risk_count(*, session: Session) -> int:
     """Open tickets in the warn-before window now (for the overview)."""
     return session.scalar(text("SELECT count(*) FROM ticket_sla WHERE active AND state = 'at_risk'"))
+
+
+def sla_kpis(*, session: Session, start: datetime, end: datetime) -> dict:
+    """Overview provider: SLA compliance of both targets and business-time medians for tickets created in [start, end)."""
+    r = session.execute(text("""
+        SELECT count(*) FILTER (WHERE s.fr_stopped_at IS NOT NULL AND NOT s.fr_breached) AS fr_met,
+               count(*) FILTER (WHERE s.fr_breached) AS fr_breached,
+               count(*) FILTER (WHERE s.res_stopped_at IS NOT NULL AND NOT s.res_breached) AS res_met,
+               count(*) FILTER (WHERE s.res_breached) AS res_breached,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY s.fr_elapsed_minutes)
+                   FILTER (WHERE s.fr_stopped_at IS NOT NULL) AS fr_median,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY s.res_elapsed_minutes)
+                   FILTER (WHERE s.res_stopped_at IS NOT NULL) AS res_median
+        FROM ticket_sla s JOIN tickets t ON t.id = s.ticket_id
+        WHERE t.created_at >= :start AND t.created_at < :end
+    """), {"start": start, "end": end}).one()
+
+    def share(met, breached):
+        return None if met + breached == 0 else round(met / (met + breached), 4)
+
+    return {"sla_first_response_compliance": share(r.fr_met, r.fr_breached),
+            "sla_resolution_compliance": share(r.res_met, r.res_breached),
+            "sla_first_response_median_business_minutes": None if r.fr_median is None else round(r.fr_median, 2),
+            "sla_resolution_median_business_minutes": None if r.res_median is None else round(r.res_median, 2)}
