@@ -158,3 +158,45 @@ def test_customer_rates_in_the_portal_and_comments_stay_text(app_as):
     frames = [df.value for df in pm.dataframe]
     assert any((f["comment"] == NASTY).any() for f in frames if "comment" in f)
     assert all("onerror" not in md.value for md in pm.markdown)
+
+
+def test_customer_answers_the_nps_survey_and_rates_a_solved_ticket(app_as):
+    from core.accounts.models import Contact
+    from core.auth.models import User
+    from core.feedback.models import CsatRequest
+    from core.feedback.service import request_csat
+    from core.tickets.models import Ticket
+
+    with session_scope() as s:
+        customer = s.scalar(select(User).where(User.username == "customer"))
+        ticket = Ticket(account_id=s.get(Contact, customer.contact_id).account_id,
+                        requester_id=customer.contact_id, subject="Webhook <b>stopped</b>", description="d",
+                        channel="portal", status="solved", priority="medium", category="bug", category_source="human",
+                        solved_at=datetime.now(timezone.utc))
+        s.add(ticket)
+        s.flush()
+        request_csat(session=s, ticket=ticket)
+        tid = ticket.id
+
+    at = app_as("customer")
+    at.switch_page(PORTAL).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(t.value == f"AC-{tid}: Webhook <b>stopped</b>" for t in at.text)   # the subject shown as text
+    next(r for r in at.radio if r.key == f"csat_score_{tid}").set_value(4)
+    next(b for b in at.button if b.label == "Send rating" and b.form_id == f"csat_{tid}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    with session_scope() as s:
+        item = s.scalar(select(FeedbackItem).where(FeedbackItem.ticket_id == tid))
+        assert (item.kind, item.score) == ("csat", 4)
+        assert s.scalar(select(CsatRequest.answered_at).where(CsatRequest.ticket_id == tid)) is not None
+
+    nps = next(sl for sl in at.select_slider if sl.label.startswith("How likely"))
+    nps.set_value(3)
+    next(t for t in at.text_area if t.label == "Why?").input("Too many outages")
+    _button(at, "Send answer").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    with session_scope() as s:
+        answer = s.scalar(select(FeedbackItem).where(FeedbackItem.kind == "nps",
+                                                     FeedbackItem.contact_id == customer.contact_id))
+        assert (answer.score, answer.comment) == (3, "Too many outages")
+    assert not [sl for sl in at.select_slider if sl.label.startswith("How likely")]  # not offered again
