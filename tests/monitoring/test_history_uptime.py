@@ -160,3 +160,16 @@ def test_kpis_say_prometheus_is_down_and_still_give_accuracy(session):
     got = kpis.monitoring_kpis(session=session, start=at(E - 3600), end=at(E), prom=prom)
     assert got["uptime"] is None and got["error_rate"] is None
     assert "Prometheus" in got["_reasons"]["uptime"] and "since" in got["_reasons"]["error_rate"]
+
+
+def test_grafana_dashboard_queries_are_valid_promql(prom_url):
+    import json
+
+    from tests.monitoring.conftest import DEPLOY
+
+    dash = json.loads((DEPLOY / "grafana" / "aftercare.json").read_text())
+    exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+    assert len(exprs) >= 10
+    prom = Prometheus(prom_url)
+    for expr in exprs:
+        prom.range_query(expr.replace("$__rate_interval", "5m"), start=at(E - 3600), end=at(E))   # no QueryError
