@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     backup_time: str = "02:00"
     probe_urls: str = ""
     http_timeout_seconds: float = 3.0
+    bcrypt_rounds: int = Field(12, ge=4, le=16, description="cost of password hashes (tests use 4)")
     imap_url: SecretStr | None = Field(None, description="imap[s]://user:pass@host:port/FOLDER: the support mailbox")
     imap_poll_seconds: int = Field(60, description="how often the worker polls the mailbox")
     zendesk_api_token: SecretStr | None = None

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("BCRYPT_ROUNDS", "4")  # fast password hashes in tests (production default: 12)
 # One template per pytest process, so parallel runs on one server never drop each other's template.
 TEMPLATE = f"aftercare_template_{os.getpid()}"
 

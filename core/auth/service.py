@@ -25,7 +25,9 @@ class UserError(ValueError):
 
 def hash_password(password: str) -> str:
     """A bcrypt hash of password."""
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=12)).decode()
+    from core.config import get_settings
+
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=get_settings().bcrypt_rounds)).decode()
 
 
 def check_password(password: str, hashed: str) -> bool:

@@ -180,4 +180,4 @@ def test_staff_ticket_needs_account_and_requester(session, org):
                                     "requester_email": "new.person@acme.example",
                                     "description": "Please reissue last month's invoice with our VAT ID."})
     assert t.category == "billing" and t.priority == "high"
-    assert session.scalar(select(AuditLog.action).where(AuditLog.entity_id == str(t.id))) == "ticket.create"
+    assert session.scalar(select(AuditLog.action).where(AuditLog.entity == "ticket", AuditLog.entity_id == str(t.id))) == "ticket.create"
