@@ -26,6 +26,7 @@ JOB_MODULES = [
     "core.sla.sweep",
     "core.monitoring.jobs",
     "core.backups.jobs",
+    "core.flags.jobs",
 ]
 
 LEADER_LOCK = 7_311_002

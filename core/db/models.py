@@ -9,3 +9,4 @@ from core.tickets import models as tickets_models  # noqa: F401
 from core.monitoring import models as monitoring_models  # noqa: F401
 from core.sla import models as sla_models  # noqa: F401
 from core.feedback import models as feedback_models  # noqa: F401
+from core.flags import models as flags_models  # noqa: F401
