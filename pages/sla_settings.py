@@ -45,7 +45,7 @@ with st.form("policy"):
             flash(f"Policy {priority}/{plan} saved.")
             st.rerun()
         except (service.SlaConfigError, PermissionDenied) as exc:
-            st.error(str(exc))
+            data.error(str(exc))
 
 removable = [p for p in cfg["policies"] if p["plan"] != "any"]
 if removable:
@@ -60,14 +60,14 @@ if removable:
                 flash("Policy removed.")
                 st.rerun()
             except (service.SlaConfigError, PermissionDenied) as exc:
-                st.error(str(exc))
+                data.error(str(exc))
 
 st.subheader("Calendars")
-for c in cfg["calendars"]:
-    with st.expander(f"{c['name']} ({c['timezone']})"):
-        st.dataframe(pd.DataFrame([{"day": d, "open": intervals_to_text(c["hours"].get(d)) or "closed"} for d in DAYS]),
-                     hide_index=True)
-        st.text("Holidays: " + (", ".join(c["holidays"]) or "none"))
+# Names and holidays are typed by people: shown in a dataframe (plain text), never as markdown.
+st.dataframe(pd.DataFrame([{"name": c["name"], "time zone": c["timezone"],
+                            **{d: intervals_to_text(c["hours"].get(d)) or "closed" for d in DAYS},
+                            "holidays": ", ".join(c["holidays"])} for c in cfg["calendars"]]),
+             hide_index=True, width="stretch")
 
 choice = st.selectbox("Edit calendar", [None, *calendars],
                       format_func=lambda i: "New calendar" if i is None else calendars[i]["name"])
@@ -89,7 +89,7 @@ with st.form(f"calendar_{choice}"):
                                       calendar={"timezone": tz, "hours": {d: v for d, v in hours.items() if v},
                                                 "holidays": holidays_from_text(hol)})
             data.clear()
-            flash(f"Calendar {name} saved.")
+            flash("Calendar saved.")
             st.rerun()
         except (CalendarError, service.SlaConfigError, PermissionDenied) as exc:
-            st.error(str(exc))
+            data.error(str(exc))

@@ -82,3 +82,10 @@ def queue_columns(ticket_ids: tuple[int, ...]) -> dict[int, dict]:
         out[tid] = {"SLA": i["state"].replace("_", " "), "first response": format_minutes(i["first_response_left"]),
                     "resolution": res + " (paused)" if res and i["paused"] else res}
     return out
+
+
+def error(message: str) -> None:
+    """An error box whose text may quote what a person typed: markdown characters are escaped."""
+    import re
+
+    st.error(re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", message))
