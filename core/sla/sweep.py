@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 SLA_BREACHES = Counter("sla_breaches", "SLA breaches recorded by the sweep", ["target", "priority"])
 TICKETS_AT_RISK = Gauge("tickets_at_risk", "Open tickets inside an SLA warn-before window")
 TICKETS_BREACHED = Gauge("tickets_sla_breached", "Open tickets with a breached SLA target")
+for _target in ("first_response", "resolution"):  # every series exists from the start (rate() needs a zero)
+    for _priority in ("high", "medium", "low"):
+        SLA_BREACHES.labels(_target, _priority)
 
 STALE_BATCH = 5000
 OPEN = "('new','open','pending','on_hold')"
