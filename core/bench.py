@@ -10,6 +10,7 @@ import importlib
 
 BENCH_MODULES = [
     "core.sla.bench",
+    "core.backups.bench",
 ]
 
 
