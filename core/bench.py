@@ -11,6 +11,7 @@ import importlib
 BENCH_MODULES = [
     "core.sla.bench",
     "core.backups.bench",
+    "core.flags.bench",
 ]
 
 

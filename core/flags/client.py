@@ -34,10 +34,24 @@ class Client:
 
     def __init__(self, *, environment: str = "production", database_url: str | None = None,
                  refresh_interval: float = 5.0, start: bool = True, app_name: str | None = None,
-                 connect_timeout: int = 2):
+                 connect_timeout: int = 2, state: Mapping | str | None = None):
+        """Connect to PostgreSQL (database_url, default the app's), or serve a fixed `state` (no database)."""
         from core.db.session import database_url as default_url
 
         self.environment = environment
+        if state is not None:
+            # A fixed snapshot (tests, benchmarks, offline tools): never refreshed, never stale.
+            self.refresh_interval = refresh_interval
+            self.app_name = app_name
+            self._db = None
+            self._engine = Engine(state)
+            self._thread = None
+            self._stop = threading.Event()
+            self._ready = threading.Event()
+            self._ready.set()
+            self._last_success, self._last_attempt_ok = float("inf"), True
+            self.last_error, self.last_refresh = None, datetime.now(timezone.utc)
+            return
         self.refresh_interval = refresh_interval
         self.app_name = app_name
         self._url = database_url or default_url()
@@ -64,6 +78,8 @@ class Client:
         """Fetch the snapshot now if it changed; False (and `stale`) when PostgreSQL cannot be read."""
         from core.flags import service
 
+        if self._db is None:
+            return True
         try:
             with Session(self._db) as s:
                 revision = service.state_revision(session=s)
@@ -95,6 +111,8 @@ class Client:
         """True when the last refresh failed, or none succeeded within three intervals."""
         if not self._last_attempt_ok or self._last_success is None:
             return True
+        if self._db is None:
+            return False
         return time.monotonic() - self._last_success > 3 * self.refresh_interval + 1
 
     @property
@@ -107,7 +125,8 @@ class Client:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.refresh_interval + 1)
-        self._db.dispose()
+        if self._db is not None:
+            self._db.dispose()
 
     def __enter__(self) -> Client:
         return self
