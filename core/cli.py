@@ -22,6 +22,7 @@ GROUP_MODULES = [
     "core.overview.cli",
     "core.launcher",
     "core.flags.cli",
+    "core.channels.cli",
     "core.monitoring.cli",
 ]
 

@@ -10,3 +10,4 @@ from core.monitoring import models as monitoring_models  # noqa: F401
 from core.sla import models as sla_models  # noqa: F401
 from core.feedback import models as feedback_models  # noqa: F401
 from core.flags import models as flags_models  # noqa: F401
+from core.channels import models as channels_models  # noqa: F401

@@ -21,9 +21,38 @@ MAX_ATTEMPTS = 6
 BACKOFF_MINUTES = (1, 5, 15, 60, 240)
 
 
+# Other domains add the Message-IDs of mail a ticket received: "module:function", called as
+# function(session=..., ticket_id=...) -> [(datetime, message_id), ...] (a missing domain is skipped).
+THREAD_SOURCES = ["core.channels.mailbox:ticket_message_ids"]
+
+
+def thread_headers(*, session: Session, ticket_id: int) -> dict:
+    """In-Reply-To/References for a new message on a ticket: its earlier mail, both directions, oldest first."""
+    import importlib
+
+    earlier = [(m.created_at, m.message_id) for m in session.scalars(
+        select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id, OutboxMessage.message_id.is_not(None))
+        .order_by(OutboxMessage.id))]
+    for spec in THREAD_SOURCES:
+        module, func = spec.split(":")
+        try:
+            earlier += getattr(importlib.import_module(module), func)(session=session, ticket_id=ticket_id)
+        except (ImportError, AttributeError):
+            continue
+    ids = list(dict.fromkeys(mid for _, mid in sorted(earlier, key=lambda r: r[0]) if mid))
+    if not ids:
+        return {}
+    return {"In-Reply-To": ids[-1], "References": " ".join(ids[-20:])}
+
+
 def queue_mail(*, session: Session, to: str, subject: str, body: str, kind: str,
                ticket_id: int | None = None, headers: dict | None = None) -> OutboxMessage:
-    """Add a plain-text message to the outbox (sent later by the worker)."""
+    """Add a plain-text message to the outbox (sent later by the worker); mail on a ticket carries its
+    reference [AC-n] in the subject and threads under the ticket's earlier messages."""
+    if ticket_id is not None:
+        headers = {**thread_headers(session=session, ticket_id=ticket_id), **(headers or {})}
+        if f"AC-{ticket_id}" not in subject:
+            subject = f"[AC-{ticket_id}] {subject}"
     msg = OutboxMessage(to_addr=to, subject=subject[:300], body=body, kind=kind, ticket_id=ticket_id,
                         headers=headers or {}, message_id=make_msgid(domain="aftercare.local"))
     session.add(msg)

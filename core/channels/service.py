@@ -1,0 +1,212 @@
+"""Channel services: settings, sync runs and cursors, provider links, and who a sender is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.accounts.models import Account, Contact
+from core.audit.service import record
+from core.auth.roles import Permission, require
+from core.channels.models import ChannelSetting, LinkKind, ProviderLink, RunStatus, SyncCursor, SyncRun
+
+# Defaults of the non-secret settings; secrets (IMAP_URL's password, API tokens) come from the environment.
+DEFAULTS: dict[str, dict] = {
+    "mailbox": {"folder": "", "catch_all_account": "", "max_attachment_mb": 10.0, "keyword": "$AftercareImported"},
+    "zendesk": {"base_url": "", "email": "", "category_field_id": "", "tag_prefix": "aftercare_"},
+    "front": {"base_url": "https://api2.frontapp.com", "category_field": "Category", "priority_field": "Priority"},
+}
+MAX_ERROR = 4000
+# Free-mail domains never identify a customer's company.
+PUBLIC_DOMAINS = {"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com", "icloud.com",
+                  "me.com", "aol.com", "gmx.com", "gmx.de", "proton.me", "protonmail.com", "mail.com", "yandex.ru"}
+
+
+class ChannelConfigError(ValueError):
+    """A channel setting that cannot be accepted."""
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# ---------------------------------------------------------------- settings
+
+def get_config(*, session: Session, key: str) -> dict:
+    """The channel's settings merged over the defaults, with `enabled`."""
+    if key not in DEFAULTS:
+        raise ChannelConfigError(f"no channel {key!r}")
+    row = session.get(ChannelSetting, key)
+    cfg = dict(DEFAULTS[key])
+    if row is not None:
+        cfg.update(row.config or {})
+    cfg["enabled"] = bool(row.enabled) if row is not None else False
+    return cfg
+
+
+def save_config(*, session: Session, actor, key: str, enabled: bool, config: dict) -> ChannelSetting:
+    """Store a channel's non-secret settings (admin only), audited."""
+    require(actor, Permission.MANAGE_SETTINGS)
+    if key not in DEFAULTS:
+        raise ChannelConfigError(f"no channel {key!r}")
+    clean = {}
+    for name, default in DEFAULTS[key].items():
+        value = config.get(name, default)
+        if isinstance(default, float):
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise ChannelConfigError(f"{name} must be a number") from None
+            if not 0 < value <= 100:
+                raise ChannelConfigError(f"{name} must be between 0 and 100")
+        else:
+            value = str(value or "").strip()
+        clean[name] = value
+    for name in ("base_url",):
+        if name in clean and clean[name] and not clean[name].startswith(("http://", "https://")):
+            raise ChannelConfigError("the base URL must start with http:// or https://")
+    if key == "mailbox" and clean["catch_all_account"]:
+        if session.scalar(select(Account.id).where(Account.key == clean["catch_all_account"])) is None:
+            raise ChannelConfigError(f"no account {clean['catch_all_account']!r} for the catch-all")
+    if key == "zendesk" and enabled and not clean["base_url"]:
+        raise ChannelConfigError("Zendesk needs its base URL (https://<subdomain>.zendesk.com)")
+    row = session.get(ChannelSetting, key)
+    before = None
+    if row is None:
+        row = ChannelSetting(key=key)
+        session.add(row)
+    else:
+        before = {"enabled": row.enabled, **(row.config or {})}
+    row.enabled, row.config, row.updated_at = bool(enabled), clean, now_utc()
+    row.updated_by = getattr(actor, "username", str(actor))
+    session.flush()
+    record(session=session, actor=actor, action="channel.settings", entity="channel", entity_id=key,
+           details={"from": before, "to": {"enabled": bool(enabled), **clean}})
+    return row
+
+
+# ---------------------------------------------------------------- runs and cursors
+
+def start_run(*, session: Session, provider: str) -> SyncRun:
+    """Open a sync run record."""
+    run = SyncRun(provider=provider, status=RunStatus.RUNNING, started_at=now_utc(), counts={})
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(*, session: Session, run: SyncRun, counts: dict, error: str | None = None) -> SyncRun:
+    """Close a sync run with its counts and, when it failed, the error."""
+    run.finished_at = now_utc()
+    run.counts = counts
+    run.status = RunStatus.FAILED if error else RunStatus.OK
+    run.error = error[:MAX_ERROR] if error else None
+    session.flush()
+    return run
+
+
+def recent_runs(*, session: Session, provider: str | None = None, limit: int = 20) -> list[SyncRun]:
+    """The latest runs, newest first."""
+    q = select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(limit)
+    if provider:
+        q = q.where(SyncRun.provider == provider)
+    return list(session.scalars(q))
+
+
+def consecutive_failures(*, session: Session, provider: str) -> tuple[int, datetime | None]:
+    """How many of the provider's latest runs failed in a row, and when the last one started."""
+    runs = recent_runs(session=session, provider=provider, limit=10)
+    n = 0
+    for run in runs:
+        if run.status != RunStatus.FAILED:
+            break
+        n += 1
+    return n, (runs[0].started_at if runs else None)
+
+
+def get_cursor(*, session: Session, provider: str, direction: str) -> str | None:
+    """The stored cursor, or None before the first pass."""
+    row = session.get(SyncCursor, (provider, direction))
+    return row.cursor if row else None
+
+
+def set_cursor(*, session: Session, provider: str, direction: str, cursor: str | None) -> None:
+    """Store where the next pass picks up."""
+    row = session.get(SyncCursor, (provider, direction))
+    if row is None:
+        row = SyncCursor(provider=provider, direction=direction)
+        session.add(row)
+    row.cursor, row.updated_at = cursor, now_utc()
+    session.flush()
+
+
+# ---------------------------------------------------------------- links
+
+def local_id(*, session: Session, provider: str, kind: LinkKind, remote_id) -> int | None:
+    """The Aftercare id linked to a provider id."""
+    return session.scalar(select(ProviderLink.local_id).where(
+        ProviderLink.provider == provider, ProviderLink.kind == kind, ProviderLink.remote_id == str(remote_id)))
+
+
+def remote_id(*, session: Session, provider: str, kind: LinkKind, local_id: int) -> str | None:
+    """The provider id linked to an Aftercare id (the newest link)."""
+    return session.scalar(select(ProviderLink.remote_id).where(
+        ProviderLink.provider == provider, ProviderLink.kind == kind, ProviderLink.local_id == local_id)
+        .order_by(ProviderLink.id.desc()).limit(1))
+
+
+def link(*, session: Session, provider: str, kind: LinkKind, local_id: int, remote_id, data: dict | None = None) -> ProviderLink:
+    """Pair an Aftercare id with a provider id (idempotent on the provider id)."""
+    row = session.scalar(select(ProviderLink).where(
+        ProviderLink.provider == provider, ProviderLink.kind == kind, ProviderLink.remote_id == str(remote_id)))
+    if row is None:
+        row = ProviderLink(provider=provider, kind=kind, remote_id=str(remote_id), local_id=local_id)
+        session.add(row)
+    row.local_id, row.data, row.updated_at = local_id, data or row.data or {}, now_utc()
+    session.flush()
+    return row
+
+
+def link_counts(*, session: Session) -> dict[str, dict[str, int]]:
+    """Links per provider and kind."""
+    out: dict[str, dict[str, int]] = {}
+    for provider, kind, n in session.execute(select(ProviderLink.provider, ProviderLink.kind, func.count())
+                                             .group_by(ProviderLink.provider, ProviderLink.kind)):
+        out.setdefault(provider, {})[kind] = n
+    return out
+
+
+# ---------------------------------------------------------------- senders
+
+@dataclass
+class Sender:
+    """Who wrote: the account a ticket goes under (None when unknown) and how we decided."""
+
+    email: str
+    account_key: str | None
+    contact: Contact | None
+    how: str
+
+
+def resolve_sender(*, session: Session, email: str, catch_all_account: str | None = None) -> Sender:
+    """A known contact's account; else the account whose contacts share the sender's company domain;
+    else the configured catch-all account; else unknown (the caller skips with reason "unknown sender")."""
+    email = (email or "").strip().lower()
+    contact = session.scalar(select(Contact).where(func.lower(Contact.email) == email))
+    if contact is not None:
+        account = session.get(Account, contact.account_id)
+        return Sender(email, account.key, contact, "known contact")
+    domain = email.rsplit("@", 1)[-1] if "@" in email else ""
+    if domain and domain not in PUBLIC_DOMAINS:
+        row = session.execute(
+            select(Account.key, func.count(Contact.id).label("n")).join(Contact, Contact.account_id == Account.id)
+            .where(func.lower(Contact.email).like("%@" + domain.replace("%", "").replace("_", r"\_")))
+            .group_by(Account.key).order_by(func.count(Contact.id).desc(), Account.key).limit(1)).first()
+        if row is not None:
+            return Sender(email, row[0], None, f"company domain {domain}")
+    if catch_all_account:
+        return Sender(email, catch_all_account, None, "catch-all account")
+    return Sender(email, None, None, "unknown sender")
