@@ -19,13 +19,13 @@ from core.tickets.models import Ticket
 THEMES = {
     "performance": (-1.0, [
         "The dashboard is very slow to load in the afternoon",
-        "Agent runs take too long, performance got worse this month",
+        "Everything is slow this month, the dashboard takes ages to load",
         "Pages load slowly and the dashboard times out",
-        "Slow response times when running agents with many steps",
+        "Slow dashboard, the charts take a minute to load",
     ], [
         "El panel tarda mucho en cargar por las tardes",
-        "La plataforma va muy lenta y el panel se queda colgado",
-        "Los agentes tardan demasiado en responder, va lento",
+        "La plataforma va muy lenta y el panel no carga",
+        "El panel va muy lento al cargar los gráficos",
     ]),
     "export": (-0.3, [
         "Please add CSV export for conversation logs",
@@ -37,7 +37,7 @@ THEMES = {
     ]),
     "sso": (-0.5, [
         "We need SSO with Okta for our whole team",
-        "Single sign-on with Azure AD is a must for us",
+        "Single sign-on (SSO) with Azure AD is a must for us",
         "Login with SAML SSO please, passwords are a security risk",
     ], [
         "Necesitamos inicio de sesión único SSO con Okta",
@@ -45,17 +45,17 @@ THEMES = {
     ]),
     "billing": (-0.8, [
         "Invoices are confusing and billing charged us twice",
-        "The billing page shows the wrong plan price on the invoice",
+        "The billing page shows the wrong price on the invoice",
     ], [
         "La factura es confusa, nos cobraron dos veces",
-        "La página de facturación muestra un precio incorrecto en la factura",
+        "La facturación muestra un precio incorrecto en la factura",
     ]),
     "support": (1.0, [
-        "Support team was fast and friendly",
+        "Support team was fast and friendly, solved quickly",
         "Great support, the agent solved it quickly",
-        "Excellent help from support, solved in minutes",
+        "Excellent help from support, solved it in minutes",
     ], [
-        "El equipo de soporte fue rápido y amable",
+        "El equipo de soporte fue rápido y amable, lo resolvieron enseguida",
         "Excelente atención del soporte, lo resolvieron rápido",
     ]),
     "docs": (-0.2, [
@@ -159,7 +159,7 @@ def seed(*, session: Session, rng: random.Random, now: datetime, days: int, tick
         at = now - timedelta(days=rng.uniform(1, min(days, 90)), minutes=rng.randint(1, 600))
         while at > window_start:
             acc = by_id[contact.account_id]
-            answered = rng.random() < 0.68
+            answered = rng.random() < 0.78
             offers.append(dict(contact_id=contact.id, offered_at=at,
                                answered_at=at + timedelta(minutes=3) if answered else None,
                                dismissed_at=None if answered else at + timedelta(minutes=1), index=len(items)))

@@ -35,6 +35,10 @@ GLOSSARY = {
     "documentacion": "documentation", "docs": "documentation", "ejemplos": "examples", "sesion": "login",
     "inicio": "login", "imprescindible": "must", "flujo": "workflow", "flujos": "workflows",
     "errores": "errors", "error": "errors", "caro": "expensive", "integracion": "integration",
+    "resolvieron": "solved", "resuelto": "solved", "resolver": "solve", "enseguida": "quickly",
+    "invoices": "invoice", "graficos": "charts", "lentos": "slow", "lentas": "slow",
+    "confusa": "confusing", "confuso": "confusing", "incorrecto": "wrong", "incorrecta": "wrong",
+    "muestra": "shows", "veces": "twice", "caida": "outage", "caidas": "outages",
 }
 
 
@@ -74,7 +78,7 @@ def group_comments(comments: list[str], *, max_themes: int = 8, seed: int = 0) -
     if len(comments) < MIN_COMMENTS:
         return [-1] * len(comments), []
     vectorizer = TfidfVectorizer(preprocessor=_normalise, stop_words=_stop_words(),
-                                 ngram_range=(1, 2), min_df=2, max_df=0.5, sublinear_tf=True,
+                                 ngram_range=(1, 1), min_df=2, max_df=0.5, sublinear_tf=True,
                                  token_pattern=r"(?u)\b[^\W\d_]{3,}\b")
     try:
         matrix = vectorizer.fit_transform(comments)
