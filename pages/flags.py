@@ -1,0 +1,296 @@
+"""Feature flags: state per environment, stale markers, toggles with reasons, rollout, targeting, variants, schedules, history."""
+
+import json
+from datetime import datetime, time, timedelta, timezone
+
+import pandas as pd
+import streamlit as st
+
+from core.auth.roles import Permission, PermissionDenied, has_permission
+from core.db import session_scope
+from core.flags import service
+from core.flags.models import FlagType, ScheduleAction
+from core.ui import flags as data
+from core.ui.context import flash, page_user, show_flash
+
+user = page_user(Permission.VIEW_FLAGS)
+may_manage = has_permission(user.role, Permission.MANAGE_FLAGS)
+ENVS = list(service.ENVIRONMENTS)
+
+st.title("Feature flags")
+st.caption("Unleash-compatible flags: services read them through core.flags.Client (or its OpenFeature provider). "
+           "Every change needs a reason and becomes a version you can diff and revert.")
+show_flash()
+
+
+def _write(action, success: str) -> bool:
+    """Run a service call in one transaction; show the outcome. True when it was saved."""
+    try:
+        with session_scope() as s:
+            action(s)
+    except service.StaleFlagError as exc:
+        # Show the new version: the next run reloads the flag and edits start from it.
+        data.clear()
+        st.error(str(exc))
+        return False
+    except service.FlagValidationError as exc:
+        st.error("Not saved:")
+        for e in exc.errors:
+            st.text(f"• {e}")
+        return False
+    except (service.FlagError, PermissionDenied) as exc:
+        st.error(f"Not saved: {exc}")
+        return False
+    data.clear()
+    flash(success)
+    st.rerun()
+    return True
+
+
+# --- list with filters -------------------------------------------------------------------------
+c1, c2, c3 = st.columns([3, 2, 1])
+search = c1.text_input("Search", placeholder="name or description", key="flags_search")
+type_choice = c2.selectbox("Type", ["all"] + [t.value for t in FlagType], key="flags_type")
+stale_only = c3.checkbox("Stale only", key="flags_stale_only")
+rows = data.flags_table(search.strip(), None if type_choice == "all" else type_choice)
+if stale_only:
+    rows = [r for r in rows if r["stale"]]
+
+if rows:
+    st.dataframe(pd.DataFrame([{
+        "flag": r["name"], "type": r["type"],
+        **{env: ("on" if r[env] else "off") + (f" · {r[f'{env}_rollout']}%" if r[f"{env}_rollout"] is not None else "")
+           for env in ENVS},
+        "stale": "stale" if r["stale"] else "", "last change (UTC)": r["updated_at"], "version": r["version"],
+        "description": r["description"],
+    } for r in rows]), hide_index=True, width="stretch")
+    st.caption("Stale: no change within the type's expected lifetime (release and experiment 40 days, "
+               "operational 7 days; kill switches and permissions never go stale).")
+else:
+    st.info("No flags match." if (search or type_choice != "all" or stale_only) else "No flags yet.")
+
+if may_manage:
+    with st.expander("New flag"):
+        with st.form("flag_create"):
+            name = st.text_input("Name", placeholder="new-checkout")
+            kind = st.selectbox("Type", [t.value for t in FlagType])
+            description = st.text_input("Description")
+            reason = st.text_input("Reason", key="create_reason")
+            if st.form_submit_button("Create flag"):
+                _write(lambda s: service.create_flag(session=s, actor=user, name=name.strip(), flag_type=kind,
+                                                     description=description, reason=reason),
+                       f"Flag {name.strip()} created (off in every environment).")
+
+names = [r["name"] for r in rows]
+if not names:
+    st.stop()
+selected = st.selectbox("Flag", names, key="flags_selected")
+flag = data.flag_detail(selected)
+if flag is None:
+    st.warning("That flag no longer exists.")
+    st.stop()
+if st.session_state.get("flags_loaded_for") != (selected, flag["version"]):
+    st.session_state["flags_loaded_for"] = (selected, flag["version"])
+    st.session_state["flags_loaded_version"] = flag["version"]
+loaded_version = st.session_state["flags_loaded_version"]
+
+st.subheader(selected)
+st.text(f"{flag['type']} · version {flag['version']} · {flag['description'] or 'no description'}")
+cols = st.columns(len(ENVS))
+for col, env in zip(cols, ENVS):
+    e = flag["environments"][env]
+    pct = service.rollout_of(e["strategies"])
+    col.metric(env, "on" if e["enabled"] else "off", help="strategies: " + ", ".join(s["name"] for s in e["strategies"]))
+    if pct is not None:
+        col.caption(f"gradual rollout {pct}%")
+
+tab_names = ["Switch", "Rollout & targeting", "Variants", "Scheduled changes", "History", "Definition", "Segments"]
+tabs = dict(zip(tab_names, st.tabs(tab_names)))
+
+with tabs["Switch"]:
+    if not may_manage:
+        st.info("Your role may view flags but not change them.")
+    elif flag["type"] == FlagType.KILL_SWITCH:
+        st.warning("Kill switch: flips at once, no confirmation step. Say why.")
+        with st.form("kill_switch"):
+            env = st.selectbox("Environment", ENVS, index=ENVS.index("production"), key="kill_env")
+            reason = st.text_input("Reason", key="kill_reason")
+            now_on = flag["environments"][env]["enabled"]
+            if st.form_submit_button("Turn OFF" if now_on else "Turn ON", type="primary"):
+                _write(lambda s: service.toggle(session=s, actor=user, name=selected, environment=env, enabled=not now_on,
+                                                reason=reason),
+                       f"{selected} turned {'off' if now_on else 'on'} in {env}.")
+    else:
+        with st.form("toggle"):
+            env = st.selectbox("Environment", ENVS, key="toggle_env")
+            target = st.radio("Set to", ["on", "off"], horizontal=True, key="toggle_target")
+            reason = st.text_input("Reason", key="toggle_reason")
+            confirm = st.checkbox("I confirm this change", key="toggle_confirm")
+            if st.form_submit_button("Apply"):
+                if not confirm:
+                    st.error("Tick the confirmation box first.")
+                else:
+                    _write(lambda s: service.toggle(session=s, actor=user, name=selected, environment=env,
+                                                    enabled=target == "on", reason=reason, expected_version=loaded_version),
+                           f"{selected} is {target} in {env}.")
+
+with tabs["Rollout & targeting"]:
+    if may_manage:
+        with st.form("rollout"):
+            env = st.selectbox("Environment", ENVS, index=ENVS.index("production"), key="rollout_env")
+            current = service.rollout_of(flag["environments"][env]["strategies"])
+            pct = st.number_input("Rollout percentage", min_value=0, max_value=100, step=1,
+                                  value=100 if current is None else current, key="rollout_pct")
+            reason = st.text_input("Reason", key="rollout_reason")
+            if st.form_submit_button("Set rollout"):
+                _write(lambda s: service.set_rollout(session=s, actor=user, name=selected, environment=env,
+                                                     percentage=int(pct), reason=reason, expected_version=loaded_version),
+                       f"{selected}: rollout {int(pct)}% in {env}.")
+        segs = data.segments()
+        seg_names = {g["name"]: g["id"] for g in segs}
+        with st.form("targeting"):
+            st.write("Target users by id (always on for them) and limit the other strategies to segments.")
+            env = st.selectbox("Environment", ENVS, index=ENVS.index("production"), key="target_env")
+            strategies = flag["environments"][env]["strategies"]
+            ids_now = next((s["parameters"].get("userIds", "") for s in strategies if s["name"] == "userWithId"), "")
+            segs_now = sorted({n for s in strategies for n, i in seg_names.items() if i in (s.get("segments") or [])})
+            ids = st.text_input("User ids (comma-separated)", value=ids_now, key="target_ids")
+            chosen = st.multiselect("Segments", list(seg_names), default=segs_now, key="target_segments")
+            reason = st.text_input("Reason", key="target_reason")
+            if st.form_submit_button("Save targeting"):
+                defn = json.loads(json.dumps(flag))
+                rest = [s for s in defn["environments"][env]["strategies"] if s["name"] != "userWithId"]
+                for s in rest:
+                    s["segments"] = [seg_names[n] for n in chosen]
+                    if not s["segments"]:
+                        s.pop("segments")
+                clean = ", ".join(x.strip() for x in ids.split(",") if x.strip())
+                defn["environments"][env]["strategies"] = ([{"name": "userWithId", "parameters": {"userIds": clean},
+                                                             "constraints": []}] if clean else []) + rest
+                _write(lambda s: service.save_flag(session=s, actor=user, name=selected, definition=defn,
+                                                   expected_version=loaded_version, reason=reason, action="flag.targeting"),
+                       f"{selected}: targeting saved for {env}.")
+    for env in ENVS:
+        st.caption(f"{env} strategies")
+        st.code(json.dumps(flag["environments"][env]["strategies"], indent=2, ensure_ascii=False), language="json")
+
+with tabs["Variants"]:
+    st.caption("Weights add up to 100. Stickiness: default (userId, then sessionId), or a context field.")
+    variants = flag["variants"] or []
+    frame = pd.DataFrame([{"name": v.get("name", ""), "weight": v.get("weight", 0),
+                           "payload type": (v.get("payload") or {}).get("type", ""),
+                           "payload value": (v.get("payload") or {}).get("value", ""),
+                           "stickiness": v.get("stickiness", "default")} for v in variants]
+                         or [], columns=["name", "weight", "payload type", "payload value", "stickiness"])
+    if may_manage:
+        with st.form("variants"):
+            edited = st.data_editor(frame, num_rows="dynamic", width="stretch", key="variants_editor", column_config={
+                "weight": st.column_config.NumberColumn(min_value=0, max_value=1000, step=1),
+                "payload type": st.column_config.SelectboxColumn(options=["", "string", "json", "csv", "number"]),
+            })
+            reason = st.text_input("Reason", key="variants_reason")
+            if st.form_submit_button("Save variants"):
+                new = []
+                for _, r in edited.fillna("").iterrows():
+                    if not str(r["name"]).strip():
+                        continue
+                    v = {"name": str(r["name"]).strip(), "weight": int(r["weight"] or 0),
+                         "stickiness": str(r["stickiness"] or "default")}
+                    if r["payload type"]:
+                        v["payload"] = {"type": str(r["payload type"]), "value": str(r["payload value"])}
+                    new.append(v)
+                defn = json.loads(json.dumps(flag))
+                defn["variants"] = new
+                _write(lambda s: service.save_flag(session=s, actor=user, name=selected, definition=defn,
+                                                   expected_version=loaded_version, reason=reason, action="flag.variants"),
+                       f"{selected}: {len(new)} variant(s) saved.")
+    else:
+        st.dataframe(frame, hide_index=True, width="stretch")
+
+with tabs["Scheduled changes"]:
+    sched = data.flag_schedules(selected)
+    if sched:
+        st.dataframe(pd.DataFrame(sched), hide_index=True, width="stretch")
+    else:
+        st.caption("No scheduled changes.")
+    if may_manage:
+        with st.form("schedule"):
+            env = st.selectbox("Environment", ENVS, index=ENVS.index("production"), key="sched_env")
+            action = st.selectbox("Action", [a.value for a in ScheduleAction], key="sched_action")
+            pct = st.number_input("Rollout (for set_rollout)", min_value=0, max_value=100, value=50, key="sched_pct")
+            tomorrow = datetime.now(timezone.utc) + timedelta(days=1)
+            day = st.date_input("Date (UTC)", value=tomorrow.date(), key="sched_day")
+            at = st.time_input("Time (UTC)", value=time(9, 0), key="sched_time")
+            reason = st.text_input("Reason", key="sched_reason")
+            if st.form_submit_button("Schedule"):
+                run_at = datetime.combine(day, at, tzinfo=timezone.utc)
+                _write(lambda s: service.schedule_change(session=s, actor=user, name=selected, environment=env, action=action,
+                                                         run_at=run_at, reason=reason,
+                                                         rollout=int(pct) if action == ScheduleAction.SET_ROLLOUT else None),
+                       f"{selected}: {action} scheduled for {run_at:%Y-%m-%d %H:%M} UTC.")
+        pending = [x for x in sched if x["status"] == "pending"]
+        if pending:
+            with st.form("schedule_cancel"):
+                sid = st.selectbox("Cancel scheduled change", [x["id"] for x in pending],
+                                   format_func=lambda i: next(f"#{x['id']} {x['action']} {x['environment']} at {x['run_at']:%Y-%m-%d %H:%M}"
+                                                              for x in pending if x["id"] == i), key="sched_cancel_id")
+                reason = st.text_input("Reason", key="sched_cancel_reason")
+                if st.form_submit_button("Cancel it"):
+                    _write(lambda s: service.cancel_schedule(session=s, actor=user, schedule_id=sid, reason=reason),
+                           f"Scheduled change #{sid} cancelled.")
+
+with tabs["History"]:
+    hist = data.flag_history(selected)
+    for h in hist:
+        with st.expander(f"v{h['version']} · {h['at']:%Y-%m-%d %H:%M} UTC · {h['actor']}", expanded=h is hist[0]):
+            st.text(f"Why: {h['reason']}")
+            st.code("\n".join(h["changes"]) or "(no change)", language="diff")
+    if may_manage and len(hist) > 1:
+        with st.form("revert"):
+            to = st.selectbox("Revert to version", [h["version"] for h in hist[1:]], key="revert_to")
+            reason = st.text_input("Reason", key="revert_reason")
+            if st.form_submit_button("Revert"):
+                _write(lambda s: service.revert(session=s, actor=user, name=selected, to_version=int(to), reason=reason,
+                                                expected_version=loaded_version),
+                       f"{selected} reverted to version {to} (as a new version).")
+
+with tabs["Definition"]:
+    st.code(json.dumps(flag, indent=2, ensure_ascii=False), language="json")
+    if may_manage:
+        with st.form("definition"):
+            st.caption("Edit the whole definition (strategies with constraints, variants, dependencies) as JSON.")
+            text = st.text_area("Definition", value=json.dumps(flag, indent=2, ensure_ascii=False), height=300,
+                                key="definition_text")
+            reason = st.text_input("Reason", key="definition_reason")
+            if st.form_submit_button("Save definition"):
+                try:
+                    defn = json.loads(text)
+                except ValueError as exc:
+                    st.error(f"Not JSON: {exc}")
+                else:
+                    _write(lambda s: service.save_flag(session=s, actor=user, name=selected, definition=defn,
+                                                       expected_version=loaded_version, reason=reason),
+                           f"{selected}: definition saved.")
+
+with tabs["Segments"]:
+    segs = data.segments()
+    if segs:
+        st.dataframe(pd.DataFrame([{"id": g["id"], "segment": g["name"], "description": g["description"],
+                                    "constraints": json.dumps(g["constraints"], ensure_ascii=False)} for g in segs]),
+                     hide_index=True, width="stretch")
+    if may_manage:
+        with st.form("segment"):
+            name = st.text_input("Segment name", key="segment_name")
+            description = st.text_input("Description", key="segment_description")
+            constraints = st.text_area("Constraints (JSON list)", key="segment_constraints",
+                                       value='[{"contextName": "plan", "operator": "IN", "values": ["enterprise"]}]')
+            reason = st.text_input("Reason", key="segment_reason")
+            if st.form_submit_button("Save segment"):
+                try:
+                    parsed = json.loads(constraints)
+                except ValueError as exc:
+                    st.error(f"Not JSON: {exc}")
+                else:
+                    _write(lambda s: service.save_segment(session=s, actor=user, name=name.strip(), constraints=parsed,
+                                                          description=description, reason=reason),
+                           f"Segment {name.strip()} saved.")
