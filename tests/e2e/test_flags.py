@@ -1,0 +1,40 @@
+"""The Feature flags page in a real browser: an ops user changes a rollout with a reason and finds it in the
+history; an agent does not see the page."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import DEMO_PASSWORD, login
+
+pytestmark = pytest.mark.e2e
+
+
+def test_ops_changes_a_rollout_with_a_reason_and_sees_it_in_the_history(live_app, page):
+    login(page, live_app["url"], "ops", DEMO_PASSWORD)
+    page.get_by_role("link", name="Feature flags").click()
+    expect(page.get_by_role("heading", name="Feature flags", exact=True)).to_be_visible()
+
+    search = page.get_by_role("textbox", name="Search")
+    search.fill("new-checkout")
+    search.press("Enter")
+    expect(page.get_by_role("heading", name="new-checkout", exact=True)).to_be_visible()
+
+    page.get_by_role("tab", name="Rollout & targeting").click()
+    pct = page.get_by_role("spinbutton", name="Rollout percentage")
+    pct.fill("35")
+    pct.press("Tab")
+    page.get_by_role("textbox", name="Reason").first.fill("e2e: ramp to 35 after a quiet week")
+    page.get_by_role("button", name="Set rollout").click()
+    expect(page.get_by_text("new-checkout: rollout 35% in production.")).to_be_visible()
+
+    page.get_by_role("tab", name="History").click()
+    expect(page.get_by_text("Why: e2e: ramp to 35 after a quiet week")).to_be_visible()
+    expect(page.get_by_text('"25" -> "35"').first).to_be_visible()
+
+
+def test_agent_does_not_see_the_flags_page(live_app, page):
+    login(page, live_app["url"], "agent", DEMO_PASSWORD)
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    expect(page.get_by_role("link", name="Feature flags")).to_have_count(0)
+    page.goto(live_app["url"] + "/flags")
+    expect(page.get_by_role("heading", name="Feature flags")).to_have_count(0)
