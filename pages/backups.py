@@ -1,5 +1,7 @@
 """Backups: freshness per target, sizes, presence, verification, drills, Back up now, restore, recovery, retention."""
 
+from datetime import datetime, timezone
+
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -104,7 +106,8 @@ if may_restore:
     st.subheader("Restore into a scratch database")
     with st.form("restore"):
         backup_id = st.selectbox("Backup", stored, index=0 if stored else None, placeholder="no stored backup")
-        into = st.text_input("New database name", value="restore_check",
+        into = st.text_input("New database name", value=f"restore_{datetime.now(timezone.utc):%Y%m%d_%H%M}",
+                             key="restore_into",
                              help="lowercase letters, digits and _; it must not exist yet")
         if st.form_submit_button("Restore and verify"):
             if not backup_id:

@@ -9,7 +9,7 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import create_engine, pool, select, text, update
@@ -204,7 +204,7 @@ def retry_failed_copies(*, url: str, targets: list[Target], workdir: Path) -> li
             good = [by_name[c.target] for c in copies if c.status == CopyStatus.UPLOADED and c.target in by_name]
             failed = [by_name[c.target] for c in copies if c.status == CopyStatus.FAILED and c.target in by_name]
             if good and failed and run.manifest:
-                work.append((Manifest(**run.manifest), good, failed, run.size_bytes))
+                work.append((Manifest.from_dict(run.manifest), good, failed, run.size_bytes))
     outcomes: list[TargetOutcome] = []
     for manifest, good, failed, size in work:
         local = workdir / artifact_key(manifest.id)
@@ -231,7 +231,16 @@ def retry_failed_copies(*, url: str, targets: list[Target], workdir: Path) -> li
 
 
 def mark_interrupted_runs(session) -> int:
-    """Mark runs left 'running' by a killed process as failed (only when no backup holds the lock now)."""
+    """Mark runs left 'running' by a killed process as failed (only when no backup holds the lock now).
+
+    Restores and drills still 'running' after a day are marked failed too (no restore takes that long)."""
+    from core.backups.models import RestoreRun, RestoreStatus
+
+    session.execute(
+        update(RestoreRun).where(RestoreRun.status == RestoreStatus.RUNNING,
+                                 RestoreRun.started_at < datetime.now(timezone.utc) - timedelta(days=1))
+        .values(status=RestoreStatus.FAILED, finished_at=datetime.now(timezone.utc),
+                error="interrupted: the process running this restore stopped before it finished"))
     conn = session.connection()
     if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": BACKUP_LOCK}).scalar():
         return 0  # a backup is running somewhere: its row is not stale

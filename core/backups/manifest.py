@@ -53,9 +53,14 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> "Manifest":
-        data = json.loads(text)
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Manifest":
+        """A manifest from its JSON object (fields a newer version added are ignored)."""
+        if not isinstance(data, dict) or not {"id", "sha256", "row_counts"} <= set(data):
+            raise ValueError("not a backup manifest")
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
     @property
     def created_at(self) -> datetime:

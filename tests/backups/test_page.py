@@ -61,6 +61,15 @@ def test_ops_backs_up_from_the_page_and_restores_into_a_scratch_database(page_as
                for s in at.success)
     assert scalar(url_of(db_url, into), "SELECT count(*) FROM tickets") == 12
 
+    # The same name again, or the live database: a clear refusal, nothing touched.
+    _button(at, "Restore and verify").click().run()
+    assert any(f"database {into} already exists" in e.value for e in at.error)
+    live = db_url.split("/")[3].split("?")[0]
+    next(t for t in at.text_input if t.label == "New database name").set_value(live)
+    _button(at, "Restore and verify").click().run()
+    assert any("live database" in e.value for e in at.error)
+    assert scalar(db_url, "SELECT count(*) FROM tickets") == 12
+
 
 def test_a_failing_target_is_named_on_the_page(page_as, tmp_path):
     (tmp_path / "f").write_text("x")
@@ -69,12 +78,3 @@ def test_a_failing_target_is_named_on_the_page(page_as, tmp_path):
     assert any("stored in 1 of 2 targets" in w.value for w in at.warning)
     at.run()
     assert any(f"file://{tmp_path / 'f'}/sub: the last upload failed" in e.value for e in at.error)
-
-
-def test_restoring_into_an_existing_database_says_so(page_as, tmp_path, db_url):
-    at = page_as("admin", f"file://{tmp_path / 'b'}")
-    _button(at, "Back up now").click().run()
-    live = db_url.split("/")[3].split("?")[0]
-    next(t for t in at.text_input if t.label == "New database name").set_value(live)
-    _button(at, "Restore and verify").click().run()
-    assert any("live database" in e.value for e in at.error)
