@@ -357,6 +357,27 @@ def append_customer_reply(*, session: Session, ticket: Ticket, contact: Contact 
     return ev
 
 
+def apply_external_change(*, session: Session, ticket: Ticket, source: str, status: TicketStatus | None = None,
+                          assignee_id: int | None = None, kind: EventKind | None = None, body: str | None = None,
+                          public: bool = False, data: dict | None = None, at: datetime | None = None) -> TicketEvent | None:
+    """Apply what changed in a connected helpdesk (status, assignee, an agent comment or note); no customer mail."""
+    ev = None
+    if status is not None and TicketStatus(status) != ticket.status and ticket.status != TicketStatus.CLOSED:
+        _set_status(session, ticket, TicketStatus(status), reason=f"changed in {source}", mail=False)
+    if assignee_id is not None and assignee_id != ticket.assignee_id:
+        before = {"team_id": ticket.team_id, "assignee_id": ticket.assignee_id}
+        ticket.assignee_id = assignee_id
+        _event(session, ticket, EventKind.ASSIGNED, data={"from": before, "assignee_id": assignee_id, "source": source})
+    if kind is not None:
+        ev = _event(session, ticket, kind, at=at, public=public, body=body, data={"source": source, **(data or {})})
+        if kind == EventKind.PUBLIC_REPLY and ticket.first_response_at is None:
+            ticket.first_response_at = ev.at
+    ticket.updated_at = now_utc()
+    _flush(session, ticket)
+    _run_hooks(CHANGE_HOOKS, session, ticket)
+    return ev
+
+
 def customer_close(*, session: Session, actor: User, ticket_id: int) -> Ticket:
     """The requester marks their ticket solved from the portal."""
     ticket = ticket_for_customer(session=session, actor=actor, ticket_id=ticket_id)
@@ -446,7 +467,8 @@ def _run_hooks(hooks: list[str], session: Session, ticket: Ticket) -> None:
 
 __all__ = [
     "IntakeError", "PermissionDenied", "StaleTicket", "TicketError", "TicketNotFound", "add_note",
-    "append_customer_reply", "bulk_reassign", "change_category", "change_priority", "change_status",
+    "append_customer_reply", "apply_external_change", "bulk_reassign", "change_category", "change_priority",
+    "change_status",
     "create_ticket", "customer_close", "customer_reply", "customer_tickets", "get_ticket", "public_reply",
     "reassign", "ticket_for_customer", "timeline",
 ]

@@ -1,0 +1,303 @@
+"""The one helpdesk-provider interface, its HTTP client (bounded 429 waits) and the shared sync-in logic."""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.accounts.models import Contact
+from core.auth.models import User
+from core.channels import service
+from core.channels.models import LinkKind
+from core.tickets.enums import Channel, EventKind, TicketStatus
+from core.tickets.intake import DESCRIPTION_MAX, SUBJECT_MAX, IntakeError
+from core.tickets.models import Ticket, TicketEvent
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_AFTER = 30.0     # one wait is never longer than this
+MAX_TOTAL_WAIT = 90.0      # nor all waits of one request together
+
+
+class ProviderError(RuntimeError):
+    """The provider is not configured, not reachable, or answered with an error."""
+
+
+# ---------------------------------------------------------------- HTTP
+
+class Http:
+    """JSON over HTTP with a timeout, and 429/503 answered by waiting Retry-After (bounded)."""
+
+    def __init__(self, *, base_url: str, headers: dict | None = None, auth=None, timeout: float = 10.0,
+                 sleep=time.sleep):
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.session.headers.update({"Accept": "application/json", **(headers or {})})
+        self.session.auth = auth
+        self.timeout = timeout
+        self.sleep = sleep
+        self.waited = 0.0
+        self.rate_limited = 0
+
+    def url(self, path_or_url: str) -> str:
+        return path_or_url if path_or_url.startswith(("http://", "https://")) else self.base_url + path_or_url
+
+    def request(self, method: str, path_or_url: str, *, params: dict | None = None, json: dict | None = None) -> dict:
+        url = self.url(path_or_url)
+        waited = 0.0
+        while True:
+            try:
+                r = self.session.request(method, url, params=params, json=json, timeout=self.timeout)
+            except requests.RequestException as exc:
+                raise ProviderError(f"{method} {url}: {exc}") from exc
+            if r.status_code in (429, 503) and "Retry-After" in r.headers:
+                try:
+                    wait = max(0.0, float(r.headers["Retry-After"]))
+                except ValueError:
+                    wait = 1.0
+                wait = min(wait, MAX_RETRY_AFTER)
+                self.rate_limited += 1
+                if waited + wait > MAX_TOTAL_WAIT:
+                    raise ProviderError(f"{method} {url}: still rate limited after waiting {waited:.0f}s")
+                log.info("rate limited by %s: waiting %.1fs", url, wait)
+                self.sleep(wait)
+                waited += wait
+                self.waited += wait
+                continue
+            if r.status_code >= 400:
+                raise ProviderError(f"{method} {url}: HTTP {r.status_code}: {r.text[:300]}")
+            if not r.content:
+                return {}
+            try:
+                return r.json()
+            except ValueError as exc:
+                raise ProviderError(f"{method} {url}: not JSON: {r.text[:200]}") from exc
+
+    def close(self) -> None:
+        self.session.close()
+
+
+# ---------------------------------------------------------------- normalised records
+
+@dataclass
+class RemoteComment:
+    id: str
+    body: str
+    public: bool
+    author_email: str | None
+    from_requester: bool
+    created_at: datetime | None = None
+    author_remote_id: str | None = None
+
+
+@dataclass
+class RemoteTicket:
+    id: str
+    subject: str
+    description: str
+    status: TicketStatus
+    requester_email: str | None
+    assignee_email: str | None = None
+    assignee_remote_id: str | None = None
+    created_at: datetime | None = None
+    comments: list[RemoteComment] = field(default_factory=list)
+    # comment ids already in the description (Zendesk's first comment is the description)
+    description_comment_id: str | None = None
+    data: dict = field(default_factory=dict)
+
+
+@dataclass
+class SyncResult:
+    provider: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    comments: int = 0
+    pushed: int = 0
+    notes_pushed: int = 0
+    rate_limited: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    error: str | None = None
+
+    def counts(self) -> dict:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+                "comments": self.comments, "pushed": self.pushed, "notes_pushed": self.notes_pushed,
+                "rate_limited": self.rate_limited, "skipped": sum(self.skipped.values()),
+                "reasons": dict(self.skipped)}
+
+    def lines(self) -> list[str]:
+        out = [f"sync {self.provider}",
+               f"in: {self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+               f"{self.comments} comments",
+               f"out: {self.pushed} tickets updated, {self.notes_pushed} internal notes",
+               f"skipped: {sum(self.skipped.values())}"]
+        out += [f"  {reason}: {n}" for reason, n in sorted(self.skipped.items())]
+        if self.rate_limited:
+            out.append(f"rate limited: {self.rate_limited} time(s), waited as asked")
+        if self.error:
+            out.append(f"error: {self.error}")
+        return out
+
+
+def ts(value) -> datetime | None:
+    """A provider timestamp (ISO 8601 or epoch seconds) as an aware datetime."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(float(value), tz=timezone.utc)
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------- the interface
+
+class Provider(ABC):
+    """A helpdesk Aftercare stays in step with: `sync_in` pulls changes, `sync_out` pushes ours."""
+
+    name: str = ""
+
+    def __init__(self, *, config: dict, token: str | None, http: Http | None = None):
+        self.config = config
+        self.token = token
+        self.http = http
+
+    @abstractmethod
+    def check(self) -> str:
+        """Reach the provider with the configured credentials; a line saying so, or ProviderError."""
+
+    @abstractmethod
+    def sync_in(self, *, result: SyncResult) -> None:
+        """Pull new and changed tickets with their comments (commits per page; resumes from the cursor)."""
+
+    @abstractmethod
+    def sync_out(self, *, result: SyncResult) -> None:
+        """Push Aftercare's category, priority, assignee and internal notes of linked tickets."""
+
+    def close(self) -> None:
+        if self.http is not None:
+            self.http.close()
+
+    # ------------------------------------------------------------ shared sync-in
+
+    def apply(self, *, session: Session, remote: RemoteTicket, result: SyncResult, catch_all: str | None) -> Ticket | None:
+        """Create or update the local ticket for a remote one, with its new comments; idempotent."""
+        from core.tickets.service import append_customer_reply, apply_external_change, create_ticket
+
+        src = self.name
+        tid = service.local_id(session=session, provider=src, kind=LinkKind.TICKET, remote_id=remote.id)
+        assignee_id = self._local_user(session, remote.assignee_email, remote.assignee_remote_id)
+        if tid is None:
+            if not remote.requester_email:
+                result.skipped["no requester"] += 1
+                return None
+            sender = service.resolve_sender(session=session, email=remote.requester_email, catch_all_account=catch_all)
+            if sender.account_key is None:
+                result.skipped["unknown requester"] += 1
+                return None
+            try:
+                ticket = create_ticket(session=session, actor=f"sync:{src}", channel=Channel.IMPORT, data={
+                    "subject": (remote.subject or "(no subject)")[:SUBJECT_MAX],
+                    "description": (remote.description or remote.subject or "(no text)")[:DESCRIPTION_MAX],
+                    "requester_email": remote.requester_email, "account": sender.account_key,
+                    "external_id": f"{src}:{remote.id}"[:120], "created_at": remote.created_at,
+                    "status": remote.status})
+            except IntakeError as exc:
+                result.skipped["invalid"] += 1
+                log.warning("%s ticket %s not imported: %s", src, remote.id, exc)
+                return None
+            service.link(session=session, provider=src, kind=LinkKind.TICKET, local_id=ticket.id, remote_id=remote.id,
+                         data=remote.data)
+            if assignee_id is not None:
+                apply_external_change(session=session, ticket=ticket, source=src, assignee_id=assignee_id)
+            result.created += 1
+            changed = True
+        else:
+            ticket = session.get(Ticket, tid, with_for_update=True)
+            changed = False
+            if remote.status != ticket.status or (assignee_id is not None and assignee_id != ticket.assignee_id):
+                if ticket.status != TicketStatus.CLOSED:
+                    apply_external_change(session=session, ticket=ticket, source=src, status=remote.status,
+                                          assignee_id=assignee_id)
+                    changed = True
+            service.link(session=session, provider=src, kind=LinkKind.TICKET, local_id=ticket.id, remote_id=remote.id,
+                         data=remote.data)
+        for c in remote.comments:
+            if c.id == remote.description_comment_id:
+                continue
+            if any(service.local_id(session=session, provider=src, kind=k, remote_id=c.id) is not None
+                   for k in (LinkKind.COMMENT, LinkKind.NOTE)):
+                continue  # already synced in, or a note we pushed coming back
+            body = (c.body or "").strip()[:DESCRIPTION_MAX] or "(empty)"
+            data = {"source": src, "remote_id": c.id}
+            if c.from_requester and c.public:
+                contact = session.scalar(select(Contact).where(Contact.email == (c.author_email or "").lower()))
+                ev = append_customer_reply(session=session, ticket=ticket, contact=contact, body=body, data=data)
+            else:
+                ev = apply_external_change(session=session, ticket=ticket, source=src, at=c.created_at,
+                                           kind=EventKind.PUBLIC_REPLY if c.public else EventKind.INTERNAL_NOTE,
+                                           public=c.public, body=body, data={"remote_id": c.id, "author": c.author_email})
+            service.link(session=session, provider=src, kind=LinkKind.COMMENT, local_id=ev.id, remote_id=c.id)
+            result.comments += 1
+            changed = True
+        if tid is not None:
+            if changed:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        return ticket
+
+    def _local_user(self, session: Session, email: str | None, remote_user_id: str | None) -> int | None:
+        """The active staff user matching an agent (by link, else by e-mail, then linked for sync out)."""
+        if remote_user_id:
+            uid = service.local_id(session=session, provider=self.name, kind=LinkKind.USER, remote_id=remote_user_id)
+            if uid is not None:
+                return uid
+        if not email:
+            return None
+        user = session.scalar(select(User).where(User.email == email.lower(), User.active.is_(True)))
+        if user is None:
+            return None
+        if remote_user_id:
+            service.link(session=session, provider=self.name, kind=LinkKind.USER, local_id=user.id,
+                         remote_id=remote_user_id, data={"email": email.lower()})
+        return user.id
+
+    # ------------------------------------------------------------ shared sync-out
+
+    def changed_links(self, *, session: Session, since: datetime | None) -> list[tuple[Ticket, str, dict]]:
+        """Linked tickets changed in Aftercare since the last push, with their remote id and link data."""
+        from core.channels.models import ProviderLink
+
+        q = (select(Ticket, ProviderLink.remote_id, ProviderLink.data)
+             .join(ProviderLink, (ProviderLink.local_id == Ticket.id) & (ProviderLink.provider == self.name)
+                   & (ProviderLink.kind == LinkKind.TICKET))
+             .order_by(Ticket.id))
+        if since is not None:
+            q = q.where(Ticket.updated_at > since)
+        return [(t, rid, data or {}) for t, rid, data in session.execute(q)]
+
+    def unpushed_notes(self, *, session: Session, ticket_id: int) -> list[TicketEvent]:
+        """Internal notes written in Aftercare (not synced in) that the provider has not received yet."""
+        from core.channels.models import ProviderLink
+
+        pushed = select(ProviderLink.local_id).where(ProviderLink.provider == self.name,
+                                                     ProviderLink.kind.in_([LinkKind.NOTE, LinkKind.COMMENT]))
+        return list(session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == EventKind.INTERNAL_NOTE,
+                                      TicketEvent.actor_user_id.is_not(None), TicketEvent.id.not_in(pushed))
+            .order_by(TicketEvent.id)))
+
+    def remote_user(self, *, session: Session, user_id: int | None) -> str | None:
+        if user_id is None:
+            return None
+        return service.remote_id(session=session, provider=self.name, kind=LinkKind.USER, local_id=user_id)

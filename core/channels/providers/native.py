@@ -1,0 +1,21 @@
+"""The native store: Aftercare itself is the helpdesk, so there is nothing to sync (the default)."""
+
+from __future__ import annotations
+
+from core.channels.providers.base import Provider, SyncResult
+
+
+class NativeProvider(Provider):
+    name = "native"
+
+    def __init__(self, *, config: dict | None = None, token: str | None = None, http=None):
+        super().__init__(config=config or {}, token=token, http=None)
+
+    def check(self) -> str:
+        return "the native store needs no connection"
+
+    def sync_in(self, *, result: SyncResult) -> None:
+        return None
+
+    def sync_out(self, *, result: SyncResult) -> None:
+        return None
