@@ -27,6 +27,7 @@ JOB_MODULES = [
     "core.monitoring.jobs",
     "core.backups.jobs",
     "core.flags.jobs",
+    "core.channels.jobs",
 ]
 
 LEADER_LOCK = 7_311_002
