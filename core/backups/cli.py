@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import json
 import sys
+from pathlib import Path
 
 from core.cli import CLIError
 
@@ -40,6 +42,7 @@ def register(sub) -> None:
     r.add_argument("--no-safety-backup", action="store_true",
                    help="with --live: skip the safety backup (when the live database is gone)")
     r.add_argument("--json", action="store_true", help="print the report as JSON")
+    r.add_argument("--state-dir", default=None, help=argparse.SUPPRESS)  # where the switch file goes (tests)
     r.set_defaults(func=_restore)
 
 
@@ -215,7 +218,8 @@ def _restore(args) -> int:
                 confirm = input(f"Recovering the live database from {args.backup_id}. Type the backup id to confirm: ")
             result = recover.recover_live(url=url, backup_id=args.backup_id, confirm=confirm, targets=targets,
                                           actor=_actor(), new_database=args.into,
-                                          safety_backup=not args.no_safety_backup, progress=print)
+                                          safety_backup=not args.no_safety_backup, progress=print,
+                                          **({"state_dir": Path(args.state_dir)} if args.state_dir else {}))
             _print_report(result.report, args.json)
             _audit_recovery(url, result)
             print(f"the console now uses {result.new_database} (was {result.previous_database}); "

@@ -80,3 +80,21 @@ def test_backup_run_exits_non_zero_when_a_target_fails(db_url, tmp_path, monkeyp
     get_settings.cache_clear()
     assert code == 1
     assert "partial" in out.splitlines()[0] and "FAILED" in out.splitlines()[-1]
+
+
+def test_restore_live_from_the_cli(cli_env, seeded, db_url, capsys, scratch, tmp_path):
+    from core.backups import recover
+
+    code, out, _ = _run(capsys, "backup", "run")
+    backup_id = out.split()[1].rstrip(":")
+    new_db = scratch("live")
+    code, _, err = _run(capsys, "restore", backup_id, "--live", "--confirm", "nope", "--into", new_db,
+                        "--state-dir", str(tmp_path))
+    assert code == 2 and "type the backup id" in err
+    code, out, err = _run(capsys, "restore", backup_id, "--live", "--confirm", backup_id, "--into", new_db,
+                          "--state-dir", str(tmp_path))
+    assert code == 0, err
+    assert "1/4 taking a safety backup" in out and f"the console now uses {new_db}" in out
+    assert recover.active_database(tmp_path)["database"] == new_db
+    assert scalar(url_of(db_url, new_db), "SELECT count(*) FROM audit_log WHERE action = 'backup.recover'") == 1
+    assert scalar(db_url, "SELECT count(*) FROM audit_log WHERE action = 'backup.recover'") == 1
