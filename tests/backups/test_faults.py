@@ -195,3 +195,13 @@ def test_the_embedded_server_uses_the_wheels_own_tools(db_url):
     server = scalar(db_url, "SHOW server_version_num")
     pg_dump, pg_restore = tools.tools_for(db_url, int(server))
     assert pg_dump.path.startswith(str(embedded.bin_dir())) and pg_dump.major == int(server) // 10000
+
+
+def test_misconfigured_targets_are_named():
+    with pytest.raises(storage.StorageError, match="unknown backup target 'ftp://x'"):
+        storage.parse_targets("file:///tmp/a,ftp://x")
+    with pytest.raises(storage.StorageError, match="BACKUP_TARGETS is empty"):
+        storage.parse_targets(" , ")
+    t = storage.parse_targets("s3://bucket/some/prefix?region=eu-west-1&endpoint=http://h:1&sse=aws:kms&kms_key_id=k")[0]
+    assert (t.name, t.region, t.endpoint, t.sse, t.kms_key_id) == (
+        "s3://bucket/some/prefix", "eu-west-1", "http://h:1", "aws:kms", "k")
