@@ -18,6 +18,7 @@ user = page_user(Permission.VIEW_FEEDBACK)
 can_manage = has_permission(user.role, Permission.MANAGE_ROADMAP)
 PLANS = ["free", "starter", "pro", "enterprise"]
 STATUS_LABELS = {"planned": "Planned", "in_progress": "In progress", "shipped": "Shipped"}
+PLAN_COLOURS = {"free": "#a0aec0", "starter": "#dd6b20", "pro": "#3182ce", "enterprise": "#2f855a"}
 
 st.title("Feedback & NPS")
 show_flash()
@@ -40,29 +41,39 @@ def chart(df: pd.DataFrame, y, title: str, color=None, kind: str = "line", perce
         return
     fn = px.bar if kind == "bar" else px.line
     args = dict(x="month", y=y, color=color, title=title, height=280)
+    if color == "plan":
+        args.update(color_discrete_map=PLAN_COLOURS, category_orders={"plan": PLANS})
     if kind == "line":
         args["markers"] = True
     fig = fn(df, **args)
     fig.update_layout(margin=dict(l=0, r=0, t=40, b=0), legend_title_text="")
     if percent:
         fig.update_yaxes(tickformat=".0%")
+    elif kind == "bar":
+        fig.update_yaxes(tickformat=",d", dtick=1)
     st.plotly_chart(fig, width="stretch", key=f"fb_chart_{key or title}")
 
 
 k = data.kpis(start, end)
+series = data.monthly(start, end)
+# Churn is a monthly measure: the header shows the average over the period's months that had accounts.
+monthly_logo = [r["logo_churn"] for r in series["churn"] if r["logo_churn"] is not None]
+monthly_revenue = [r["revenue_churn"] for r in series["churn"] if r["revenue_churn"] is not None]
+avg_logo = sum(monthly_logo) / len(monthly_logo) if monthly_logo else None
+avg_revenue = sum(monthly_revenue) / len(monthly_revenue) if monthly_revenue else None
 c1, c2, c3, c4, c5, c6 = st.columns(6)
 c1.metric("NPS", num(k["nps"], 0), help="% promoters (9-10) minus % detractors (0-6); target over 50.")
 c1.caption(f"{k['nps_responses']} responses" + (" · too few to trust" if k["nps_too_few"] else ""))
 c2.metric("CSAT", pct(k["csat_share"]), help="Share of CSAT ratings of 4 or 5.")
 c2.caption(f"average {num(k['csat_average'], 2)} / 5 (target over 4.5)")
 c3.metric("Rating", num(k["rating_average"], 2, " / 5"), help="Average portal star rating.")
-c4.metric("Logo churn", pct(k["logo_churn"]), help="Accounts cancelled in the period / active at its start.")
-c4.caption(f"revenue churn {pct(k['revenue_churn'])}")
+c4.metric("Monthly churn", pct(avg_logo), help="Accounts cancelled in a month / active at its start (accounts that "
+          "started during the month excluded), averaged over the period's months; target under 5%.")
+c4.caption(f"revenue churn {pct(avg_revenue)} a month")
 c5.metric("Feedback implemented", pct(k["feedback_implemented_share"]),
           help="Share of the period's feedback linked to a shipped roadmap item; target over 20%.")
 c6.metric("Bug fix median", num(k["bug_fix_median_hours"], 1, " h"), help="Bug ticket created to solved; target under 48 h.")
 
-series = data.monthly(start, end)
 tab_trends, tab_explorer, tab_themes, tab_roadmap, tab_followups = st.tabs(
     ["Trends", "Explorer", "Themes", "Roadmap", "Follow-ups"])
 
@@ -259,7 +270,9 @@ with tab_followups:
         st.dataframe(pd.DataFrame(fus)[["id", "status", "opened_at", "account", "plan", "owner", "score", "comment",
                                         "hours", "done_at", "note"]],
                      hide_index=True, width="stretch",
-                     column_config={"hours": st.column_config.NumberColumn("hours (open or taken)", format="%.1f")})
+                     column_config={"hours": st.column_config.NumberColumn("hours (open or taken)", format="%.1f"),
+                                    "opened_at": st.column_config.DatetimeColumn("opened", format="YYYY-MM-DD HH:mm"),
+                                    "done_at": st.column_config.DatetimeColumn("done", format="YYYY-MM-DD HH:mm")})
         open_ones = [f for f in fus if f["status"] == "open"]
         if open_ones:
             with st.form("fb_followup_done"):

@@ -74,18 +74,23 @@ THEMES = {
     ]),
 }
 THEME_WEIGHTS = {"performance": 3, "export": 2, "sso": 2, "billing": 1.2, "support": 3, "docs": 1.2, "builder": 1.6}
+CSAT_THEME_WEIGHTS = {"performance": 1, "billing": 1, "support": 5, "docs": 1}
 PAGES = ["/dashboard", "/agents", "/agents/builder", "/analytics", "/billing", "/integrations", "/settings/team"]
 PLAN_BASE = {"free": -0.8, "starter": 0.0, "pro": 0.5, "enterprise": 0.7}
 
-# roadmap title, theme, status, shipped this many days ago (as a share of the demo window)
+# roadmap title, feedback theme, status, shipped this many days ago (as a share of the demo window), ticket words
 ROADMAP = [
-    ("Visual agent builder", "builder", "shipped", 0.95),
-    ("CSV and Excel export of reports", "export", "shipped", 0.55),
-    ("Faster dashboard loading", "performance", "shipped", 0.30),
-    ("Clearer invoices", "billing", "shipped", 0.12),
-    ("SSO with SAML and Okta", "sso", "in_progress", None),
-    ("API docs with runnable examples", "docs", "planned", None),
-    ("Mobile app for on-call agents", None, "planned", None),
+    ("Visual agent builder", "builder", "shipped", 0.95, ("builder", "constructor")),
+    ("CSV and Excel export of reports", "export", "shipped", 0.55, ("export", "csv", "excel", "exportar")),
+    ("Faster dashboard loading", "performance", "shipped", 0.30, ()),
+    ("Clearer invoices", "billing", "shipped", 0.12, ()),
+    ("Version diff for workflows", None, "shipped", 0.40, ("version diff", "comparar versiones")),
+    ("Dark mode", None, "shipped", 0.08, ("dark mode", "modo oscuro")),
+    ("SSO with SAML and Okta", "sso", "in_progress", None, ("sso", "saml", "okta")),
+    ("Microsoft Teams integration", None, "in_progress", None, ("teams",)),
+    ("API docs with runnable examples", "docs", "planned", None, ()),
+    ("Slack approvals", None, "planned", None, ("slack",)),
+    ("Bulk edit of workflows", None, "planned", None, ("bulk edit",)),
 ]
 
 
@@ -113,8 +118,8 @@ def seed(*, session: Session, rng: random.Random, now: datetime, days: int, tick
             q += -2.5 + 3.2 * max(0.0, min(1.0, (at - window_start) / (now - window_start)))
         return q
 
-    def comment(at: datetime, lang: str) -> tuple[str, str]:
-        weights = dict(THEME_WEIGHTS)
+    def comment(at: datetime, lang: str, kind: str) -> tuple[str, str]:
+        weights = dict(CSAT_THEME_WEIGHTS if kind == "csat" else THEME_WEIGHTS)
         if _month_start(at) == bad_month:
             weights["performance"] *= 3
         shipped_perf = now - timedelta(days=days * 0.30)
@@ -134,7 +139,7 @@ def seed(*, session: Session, rng: random.Random, now: datetime, days: int, tick
         acc = by_id[contact.account_id]
         theme, text = (None, "")
         if rng.random() < with_comment:
-            theme, text = comment(at, contact.language)
+            theme, text = comment(at, contact.language, kind)
             sentiment = THEMES[theme][0]
             score = score + (round(sentiment * (1.5 if kind == "nps" else 0.7)))
         lo, hi = (0, 10) if kind == "nps" else (1, 5)
@@ -181,7 +186,9 @@ def seed(*, session: Session, rng: random.Random, now: datetime, days: int, tick
         if is_demo and recent:
             continue  # leave the demo customer something to rate
         if rng.random() < 0.33:
-            at = min(now - timedelta(minutes=5), t.solved_at + timedelta(hours=rng.uniform(0.2, 30)))
+            at = t.solved_at + timedelta(hours=rng.uniform(0.2, 30))
+            if at >= now:
+                continue  # not answered yet
             acc = by_id[t.account_id]
             score = round(rng.gauss(4.2 + quality(at, acc.plan) / 2.0, 0.8))
             add("csat", score, at, contact_by_id[t.requester_id], ticket_id=t.id, page=f"ticket/{t.id}",
@@ -258,29 +265,31 @@ def _subscriptions(session: Session, rng: random.Random, now: datetime, accounts
 def _roadmap(session: Session, rng: random.Random, now: datetime, days: int, ids: list[int], items: list[dict],
              themes_of: list[str | None]) -> None:
     pm = session.scalar(select(User.id).where(User.role == "pm").order_by(User.id))
-    by_theme = {}
-    for title, theme, status, ago in ROADMAP:
+    by_theme, by_words = {}, []
+    for title, theme, status, ago, words in ROADMAP:
         shipped_at = now - timedelta(days=days * ago) if status == "shipped" else None
         item = RoadmapItem(title=title, status=status, shipped_at=shipped_at, created_by=pm,
                            created_at=now - timedelta(days=days + 30), updated_at=shipped_at or now,
-                           description=f"Asked for in customer feedback ({theme or 'sales calls'}).")
+                           description="Asked for in customer feedback and feature requests.")
         session.add(item)
         session.flush()
         if theme:
             by_theme[theme] = item.id
+        if words:
+            by_words.append((item.id, words))
     links = []
     for fid, row, theme in zip(ids, items, themes_of):
         if theme in by_theme and rng.random() < 0.8:
             links.append(dict(roadmap_item_id=by_theme[theme], feedback_item_id=fid, linked_by=pm,
                               linked_at=row["created_at"] + timedelta(days=rng.uniform(0.5, 5))))
-    features = session.execute(select(Ticket.id, Ticket.subject).where(Ticket.category == "feature")).all()
-    keywords = {"export": ("export", "csv", "excel", "exportar"), "sso": ("sso", "single sign", "saml", "okta"),
-                "docs": ("doc",), "builder": ("builder", "constructor"), "performance": ("slow", "lent")}
+    features = session.execute(select(Ticket.id, Ticket.subject, Ticket.created_at)
+                               .where(Ticket.category == "feature")).all()
     for t in features:
         subject = t.subject.lower()
-        for theme, words in keywords.items():
-            if theme in by_theme and any(w in subject for w in words):
-                links.append(dict(roadmap_item_id=by_theme[theme], ticket_id=t.id, linked_by=pm, linked_at=now))
+        for rid, words in by_words:
+            if any(w in subject for w in words) and rng.random() < 0.85:
+                links.append(dict(roadmap_item_id=rid, ticket_id=t.id, linked_by=pm,
+                                  linked_at=t.created_at + timedelta(hours=rng.uniform(2, 48))))
                 break
     for link in links:
         link.setdefault("linked_at", now)
