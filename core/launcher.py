@@ -106,7 +106,9 @@ def _run(args) -> int:
                               "--browser.gatherUsageStats", "false"], env)
         _say(f"console: http://127.0.0.1:{args.port}  (Ctrl-C stops everything)")
         stop = []
+        # Handle both explicitly: a launcher started from a script may inherit an ignored SIGINT.
         signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+        signal.signal(signal.SIGINT, lambda *_: stop.append(1))
         while not stop:
             for name, p in procs:
                 if p.poll() is not None and name in ("app", "worker"):

@@ -63,8 +63,16 @@ if not rows:
 df = pd.DataFrame(rows)
 df["ticket"] = "AC-" + df["id"].astype(str)
 df["assignee"] = df["assignee"].fillna("—")
-view = df[["ticket", "subject", "status", "priority", "category", "category_confidence", "team", "assignee",
-           "account", "created_at", "needs_triage"]]
+columns = ["ticket", "subject", "status", "priority", "category", "category_confidence", "team", "assignee",
+           "account", "created_at", "needs_triage"]
+if SLA_STATES:
+    from core.ui.sla import queue_columns
+
+    sla = queue_columns(tuple(int(i) for i in df["id"]))
+    for col in ("SLA", "first response", "resolution"):
+        df[col] = [sla.get(int(i), {}).get(col) or "" for i in df["id"]]
+    columns[4:4] = ["SLA", "first response", "resolution"]
+view = df[columns]
 sel = st.dataframe(view, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
                    key="queue_table", column_config={
                        "category_confidence": st.column_config.ProgressColumn("confidence", min_value=0, max_value=1, format="%.2f"),

@@ -29,6 +29,8 @@ TARGETS: tuple[Target, ...] = (
     Target("first_response_under_2h_share", "First responses under 2 h", "%", 0.90, True, 0.05, "Share of tickets answered within 2 h."),
     Target("resolution_median_minutes", "Resolution (median)", "min", 1440, False, 360, "Median minutes from creation to solved; target under 24 h."),
     Target("resolution_under_24h_share", "Resolved under 24 h", "%", 0.80, True, 0.05, "Share of solved tickets solved within 24 h."),
+    Target("sla_first_response_compliance", "SLA: first response met", "%", 0.90, True, 0.05, "Met / (met + breached) first-response targets in business hours."),
+    Target("sla_resolution_compliance", "SLA: resolution met", "%", 0.90, True, 0.05, "Met / (met + breached) resolution targets in business hours, pauses excluded."),
     Target("csat_average", "CSAT", "/5", 4.5, True, 0.3, "Average CSAT rating after resolution; target over 4.5 of 5."),
     Target("nps", "NPS", "", 50, True, 10, "% promoters (9-10) minus % detractors (0-6); target over 50."),
     Target("logo_churn", "Monthly churn", "%", 0.05, False, 0.02, "Accounts cancelled in the month / active at its start; target under 5%."),
@@ -46,6 +48,7 @@ PROVIDERS = [
     ("core.overview.kpis:ticket_kpis", "tickets"),
     ("core.feedback.measures:feedback_kpis", "the feedback module"),
     ("core.monitoring.kpis:monitoring_kpis", "the monitoring module"),
+    ("core.sla.reporting:sla_kpis", "the SLA module"),
 ]
 
 
@@ -122,6 +125,8 @@ def collect(*, session: Session, start: datetime, end: datetime) -> tuple[dict, 
 def _missing_reason(key: str) -> str:
     if key in ("csat_average", "nps", "logo_churn", "bug_fix_median_hours", "feedback_implemented_share"):
         return "no data yet: feedback, surveys and subscriptions arrive with the feedback module"
+    if key.startswith("sla_"):
+        return "no data yet: no SLA clock has stopped or breached in this period"
     if key in ("uptime", "error_rate", "alert_accuracy"):
         return "no data yet: needs Prometheus (and triaged alerts for accuracy)"
     return "no data yet"

@@ -15,13 +15,13 @@ from core.tickets.models import Ticket
 
 COUNT_CAP = 10_000  # beyond this the queue says "10,000+" instead of scanning everything
 SORTS = {
-    "newest": (Ticket.created_at.desc(), Ticket.id.desc()),
-    "oldest": (Ticket.created_at.asc(), Ticket.id.asc()),
-    "recently updated": (Ticket.updated_at.desc(), Ticket.id.desc()),
     "priority": (
         func.array_position(literal_column("ARRAY['high','medium','low']::varchar[]"), Ticket.priority),
         Ticket.created_at.asc(),
     ),
+    "newest": (Ticket.created_at.desc(), Ticket.id.desc()),
+    "oldest": (Ticket.created_at.asc(), Ticket.id.asc()),
+    "recently updated": (Ticket.updated_at.desc(), Ticket.id.desc()),
 }
 SEARCH_VECTOR = func.to_tsvector(literal_column("'simple'::regconfig"),
                                  func.coalesce(Ticket.subject, "") + " " + func.coalesce(Ticket.description, ""))

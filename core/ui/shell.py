@@ -88,9 +88,22 @@ def _login_page(auth: stauth.Authenticate) -> None:
         if st.session_state.get(state.AUTH_STATUS) is False:
             st.error("Wrong username or password.")
         elif st.session_state.get(state.AUTH_STATUS):
-            st.rerun()
+            # No st.rerun() here: the cookie component must reach the browser first; its answer reruns the app.
+            st.success("Logged in. Opening the console...")
 
-    st.navigation([st.Page(login, title="Log in", icon=":material/login:", url_path="login")], position="hidden").run()
+    # Every page's address leads to the login form, so a deep link survives logging in (or the cookie
+    # re-login that follows a reload); after login the role's own navigation decides what it may open.
+    from core.ui.nav import PAGES
+
+    def placeholder(title: str):
+        def page() -> None:
+            login()
+        page.__name__ = f"login_{title}"
+        return page
+
+    pages = [st.Page(login, title="Log in", icon=":material/login:", url_path="login", default=True)]
+    pages += [st.Page(placeholder(spec.key), title=spec.title, url_path=spec.key) for spec in PAGES]
+    st.navigation(pages, position="hidden").run()
 
 
 def _sidebar(auth: stauth.Authenticate, user) -> None:
