@@ -62,3 +62,25 @@ def test_agent_does_not_see_the_flags_page(app_as):
     at = app_as("agent")
     with pytest.raises(ValueError):
         at.switch_page(PAGE).run()
+
+
+def test_a_second_editor_is_told_the_flag_changed_and_then_sees_the_new_version(app_as):
+    from sqlalchemy import select
+
+    from core.auth.models import User
+    from core.db import session_scope
+    from core.flags import service
+
+    at = _open(app_as, "ops", "ai-reply-suggestions")
+    with session_scope() as s:       # someone else saves meanwhile
+        admin = s.scalar(select(User).where(User.username == "admin"))
+        service.toggle(session=s, actor=admin, name="ai-reply-suggestions", environment="development",
+                       enabled=False, reason="pause the experiment")
+    at.number_input(key="rollout_pct").set_value(20)
+    at.text_input(key="rollout_reason").input("narrow it")
+    _button(at, "Set rollout").click().run()
+    assert any("changed since you loaded it" in e.value for e in at.error), [e.value for e in at.error]
+    at.run()
+    assert any("version" in t.value and "experiment" in t.value for t in at.text)
+    _button(at, "Set rollout").click().run()
+    assert any("rollout 20%" in s.value for s in at.success), [e.value for e in at.error]
