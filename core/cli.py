@@ -24,6 +24,7 @@ GROUP_MODULES = [
     "core.flags.cli",
     "core.channels.cli",
     "core.monitoring.cli",
+    "core.releases.cli",
 ]
 
 

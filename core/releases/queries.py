@@ -1,0 +1,86 @@
+"""Reads for the releases page and `release status`: deployments, migration state, and what changed in each window."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from core.releases.models import Deployment, DeploymentStatus
+
+
+def _has(session: Session, table: str) -> bool:
+    return inspect(session.connection()).has_table(table)
+
+
+def code_version() -> str:
+    """The running code's `git describe --tags --always` ("unknown" outside a checkout)."""
+    from core.releases.pipeline import git_version
+
+    return git_version()[0]
+
+
+def migration_state(url: str) -> dict:
+    """{current, head, pending} for the database at url (pending non-empty means the schema is behind)."""
+    from core.releases import migrations
+
+    return {"current": migrations.current_revision(url), "head": migrations.script_directory().get_current_head(),
+            "pending": migrations.pending_revisions(url)}
+
+
+def _failed_step(steps: list[dict]) -> str | None:
+    return next((s.get("step") for s in steps or [] if not s.get("ok")), None)
+
+
+def deployments(session: Session, *, limit: int = 50) -> list[dict] | None:
+    """The newest deployments first, as plain dicts; None when the table does not exist at this revision."""
+    if not _has(session, Deployment.__tablename__):
+        return None
+    rows = session.scalars(select(Deployment).order_by(Deployment.id.desc()).limit(limit)).all()
+    return [{"id": d.id, "version": d.version, "commit": (d.commit or "")[:12], "status": d.status,
+             "actor": d.actor, "started_at": d.started_at, "finished_at": d.finished_at,
+             "duration_seconds": d.duration_seconds, "revision_before": d.revision_before,
+             "revision_after": d.revision_after, "backup_id": d.backup_id, "error": d.error,
+             "failed_step": _failed_step(d.steps), "rollback": d.rollback, "steps": list(d.steps or [])}
+            for d in rows]
+
+
+def release_windows(rows: list[dict]) -> list[tuple[dict, datetime | None, datetime]]:
+    """(deployment, window start, window end) for each finished succeeded deployment, newest first.
+
+    A release's window runs from the previous succeeded deployment's finish to its own finish: what
+    shipped or changed in that time went out with it."""
+    done = sorted((d for d in rows if d["status"] == DeploymentStatus.SUCCEEDED.value and d["finished_at"]),
+                  key=lambda d: d["finished_at"])
+    out = []
+    for i, d in enumerate(done):
+        out.append((d, done[i - 1]["finished_at"] if i else None, d["finished_at"]))
+    return list(reversed(out))
+
+
+def roadmap_shipped_between(session: Session, start: datetime | None, end: datetime) -> list[dict] | None:
+    """Roadmap items shipped in (start, end]; None when the roadmap table does not exist."""
+    if not _has(session, "roadmap_items"):
+        return None
+    from core.feedback.models import RoadmapItem
+
+    q = select(RoadmapItem.id, RoadmapItem.title, RoadmapItem.shipped_at).where(
+        RoadmapItem.shipped_at.is_not(None), RoadmapItem.shipped_at <= end)
+    if start is not None:
+        q = q.where(RoadmapItem.shipped_at > start)
+    return [dict(r._mapping) for r in session.execute(q.order_by(RoadmapItem.shipped_at))]
+
+
+def flag_changes_between(session: Session, start: datetime | None, end: datetime) -> list[dict] | None:
+    """Flag versions saved in (start, end], with the flag's name; None when the flag tables do not exist."""
+    if not (_has(session, "flag_versions") and _has(session, "flags")):
+        return None
+    from core.flags.models import Flag, FlagVersion
+
+    q = (select(Flag.name.label("flag"), FlagVersion.version, FlagVersion.actor, FlagVersion.reason,
+                FlagVersion.created_at)
+         .join(Flag, Flag.id == FlagVersion.flag_id).where(FlagVersion.created_at <= end))
+    if start is not None:
+        q = q.where(FlagVersion.created_at > start)
+    return [dict(r._mapping) for r in session.execute(q.order_by(FlagVersion.created_at))]
