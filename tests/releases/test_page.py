@@ -1,0 +1,93 @@
+"""The releases page: deployments with why a failed one failed, pending migrations as a warning, what changed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.db import migrate
+
+APP = "../../app.py"
+
+
+@pytest.fixture
+def page_db(db_url, session, monkeypatch):
+    from core.auth.service import ensure_admin
+    from core.feedback.models import RoadmapItem
+    from core.flags.models import Flag, FlagVersion
+    from core.releases.models import Deployment
+
+    monkeypatch.setenv("AUTH_LOGIN_SLEEP", "0")
+    monkeypatch.setenv("PROMETHEUS_URL", "http://127.0.0.1:9")
+    now = datetime.now(timezone.utc)
+    ensure_admin(session=session, password="admin-password")
+    head = migrate.head_revision()
+    session.add_all([
+        Deployment(version="v1.0.0", commit="a" * 40, revision_before=None, revision_after=head, actor="cli:alice",
+                   started_at=now - timedelta(days=3), finished_at=now - timedelta(days=3), status="succeeded",
+                   duration_seconds=42.0, steps=[{"step": "smoke", "ok": True, "message": "fine", "seconds": 1}]),
+        Deployment(version="v1.1.0", commit="b" * 40, revision_before=head, revision_after=head, actor="cli:alice",
+                   started_at=now - timedelta(hours=2), finished_at=now - timedelta(hours=2), status="succeeded",
+                   duration_seconds=30.5, steps=[]),
+        Deployment(version="v1.2.0", commit="c" * 40, revision_before=head, revision_after=head, actor="cli:bob",
+                   started_at=now - timedelta(minutes=5), finished_at=now - timedelta(minutes=4), status="rolled_back",
+                   duration_seconds=61.0, error="app health check failed: http://app:8501/_stcore/health answered 502",
+                   steps=[{"step": "upgrade", "ok": True, "message": "x", "seconds": 1},
+                          {"step": "smoke", "ok": False, "message": "app health check failed", "seconds": 1}],
+                   rollback={"method": "downgrade", "ok": True, "message": "downgraded 0010 -> 0009"}),
+        RoadmapItem(title="Bulk export <b>CSV</b>", status="shipped", shipped_at=now - timedelta(days=1)),
+        RoadmapItem(title="Old thing", status="shipped", shipped_at=now - timedelta(days=10)),
+    ])
+    flag = Flag(name="new-inbox")
+    session.add(flag)
+    session.flush()
+    session.add(FlagVersion(flag_id=flag.id, version=1, actor="ops1", reason="roll out", snapshot={},
+                            created_at=now - timedelta(days=2)))
+    session.commit()
+    return db_url
+
+
+def _open(role: str, username: str) -> AppTest:
+    import streamlit as st
+
+    st.cache_data.clear()  # loaders are cached per process; each test has its own database
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    at.session_state["name"] = username
+    at.session_state["roles"] = [role]
+    at.run()
+    at.switch_page("pages/releases.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_page_shows_deployments_why_the_last_one_failed_and_what_each_release_shipped(page_db):
+    at = _open("admin", "admin")
+    assert at.title[0].value == "Releases"
+    assert "Release #3 (v1.2.0) rolled back at step 'smoke'" in at.error[0].value
+    texts = [t.value for t in at.text]
+    assert any("app health check failed" in t and "502" in t for t in texts)
+    assert any("downgraded 0010 -> 0009" in t for t in texts)
+    table = at.dataframe[0].value
+    assert list(table["version"]) == ["v1.2.0", "v1.1.0", "v1.0.0"]
+    assert list(table["status"]) == ["rolled back", "succeeded", "succeeded"]
+    assert list(table["duration (s)"]) == [61.0, 30.5, 42.0]
+    assert "no migrations pending" in at.success[0].value
+    # v1.1.0's window (after v1.0.0, three days ago) holds yesterday's roadmap item and the flag change.
+    frames = [df.value for df in at.dataframe]
+    roadmap = [f for f in frames if "title" in f.columns]
+    assert list(roadmap[0]["title"]) == ["Bulk export <b>CSV</b>"]
+    flags = [f for f in frames if "flag" in f.columns]
+    assert list(flags[0]["flag"]) == ["new-inbox"]
+
+
+def test_pending_migrations_are_a_warning(page_db, session):
+    from sqlalchemy import text
+
+    session.execute(text("UPDATE alembic_version SET version_num = '0008'"))  # pretend 0009 is not applied
+    session.commit()
+    at = _open("admin", "admin")
+    assert any("migration(s) pending: 0009" in w.value for w in at.warning)
