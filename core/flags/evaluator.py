@@ -18,6 +18,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 import mmh3
@@ -287,13 +288,22 @@ def _parse_network(text: str):
         return None
 
 
-def _parse_ip(text: str | None):
-    if text is None:
-        return None
+@lru_cache(maxsize=8192)
+def _parse_ip_cached(text: str):
     try:
         return ipaddress.ip_address(text.strip())
     except ValueError:
         return None
+
+
+def _parse_ip(text: str | None):
+    return None if text is None else _parse_ip_cached(text)
+
+
+# Context values repeat (versions, plan sizes, dates): parse each distinct text once.
+_semver_of = lru_cache(maxsize=8192)(lambda text: parse_semver(text))
+_number_of = lru_cache(maxsize=8192)(lambda text: parse_number(text))
+_date_of = lru_cache(maxsize=8192)(lambda text: parse_date(text))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,7 +332,7 @@ def _now_text(ctx: Context) -> datetime | None:
         value = props.get("currentTime") if props else None
     if value is None:
         return datetime.now(timezone.utc)
-    return parse_date(value)
+    return _date_of(value) if isinstance(value, str) else parse_date(value)
 
 
 class Uncompilable(ValueError):
@@ -395,14 +405,15 @@ def compile_constraint(constraint: Mapping) -> Check:
         }[op]
 
         def check(ctx):
-            v = parse_number(get(ctx))
+            t = get(ctx)
+            v = None if t is None else _number_of(t)
             return v is not None and cmp(v, target)
     elif op in ("DATE_AFTER", "DATE_BEFORE"):
         target = parse_date(_value(constraint), strict=True)
         if target is None:
             return _never
         after = op == "DATE_AFTER"
-        now_of = _now_text if field == "currentTime" else (lambda ctx: parse_date(get(ctx)))
+        now_of = _now_text if field == "currentTime" else (lambda ctx: _date_of(get(ctx)) if get(ctx) is not None else None)
 
         def check(ctx):
             now = now_of(ctx)
@@ -419,7 +430,8 @@ def compile_constraint(constraint: Mapping) -> Check:
         }[op]
 
         def check(ctx):
-            v = parse_semver(get(ctx))
+            t = get(ctx)
+            v = None if t is None else _semver_of(t)
             return v is not None and cmp(v, target)
     elif op == "REGEX":
         try:
