@@ -210,3 +210,32 @@ def resolve_sender(*, session: Session, email: str, catch_all_account: str | Non
     if catch_all_account:
         return Sender(email, catch_all_account, None, "catch-all account")
     return Sender(email, None, None, "unknown sender")
+
+
+def authorize_run(*, session: Session, actor, key: str) -> None:
+    """Check and audit a person starting a mailbox pass or a sync from the settings page."""
+    require(actor, Permission.MANAGE_SETTINGS)
+    if key not in DEFAULTS:
+        raise ChannelConfigError(f"no channel {key!r}")
+    record(session=session, actor=actor, action="channel.run", entity="channel", entity_id=key)
+
+
+def status_overview(*, session: Session) -> dict:
+    """Per channel: its settings, whether its secret is set, the last run and the last failure."""
+    from core.config import get_settings
+
+    settings = get_settings()
+    secrets = {"mailbox": settings.imap_url, "zendesk": settings.zendesk_api_token, "front": settings.front_api_token}
+    out = {}
+    for key in DEFAULTS:
+        runs = recent_runs(session=session, provider=key, limit=1)
+        failed = session.scalar(select(SyncRun).where(SyncRun.provider == key, SyncRun.status == RunStatus.FAILED)
+                                .order_by(SyncRun.started_at.desc()).limit(1))
+        out[key] = {"config": get_config(session=session, key=key), "secret_set": bool(secrets[key]),
+                    "last": _run_dict(runs[0]) if runs else None, "last_failure": _run_dict(failed) if failed else None}
+    return out
+
+
+def _run_dict(run: SyncRun) -> dict:
+    return {"id": run.id, "provider": run.provider, "started_at": run.started_at, "finished_at": run.finished_at,
+            "status": run.status, "counts": run.counts or {}, "error": run.error}
