@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, inspect, pool, select
 from sqlalchemy.orm import Session
 
 from core.config import ROOT, VAR, get_settings
+import core.db.models  # noqa: F401,E402  (every table known: audit rows reference users)
 from core.releases import lock as release_lock
 from core.releases import migrations
 from core.releases import service
@@ -270,6 +271,8 @@ def run_release(*, url: str, actor: str, options: ReleaseOptions | None = None,
         result = ReleaseResult(None, DeploymentStatus.RUNNING, version, commit, before, before, url=url)
         if _has_deployments(url):
             with _session(url) as s:
+                # We hold the lock, so a deployment still marked running belongs to a process that died.
+                service.mark_interrupted(session=s)
                 result.deployment_id = service.start_deployment(session=s, actor=actor, version=version,
                                                                 commit=commit, revision_before=before).id
             held.set_deployment(result.deployment_id)
@@ -334,6 +337,19 @@ def run_release(*, url: str, actor: str, options: ReleaseOptions | None = None,
             result.url = result.rollback.get("url", url)
             result.revision_after = migrations.current_revision(result.url)
             progress(f"==> rollback\n    {'ok' if result.rollback['ok'] else 'FAILED'}: {result.rollback['message']}")
+        except BaseException as exc:
+            # Interrupted (Ctrl-C, SIGTERM) or a bug outside the steps: undo what we can, record, re-raise.
+            result.error = f"interrupted: {type(exc).__name__}: {_first_line(exc)}"
+            result.status = DeploymentStatus.FAILED
+            try:
+                result.rollback = undo_schema(url=url, actor=actor, target=before, backup_id=result.backup_id,
+                                              cfg=cfg, state_dir=options.state_dir, progress=progress)
+                result.url = result.rollback.get("url", url)
+                result.revision_after = migrations.current_revision(result.url)
+            finally:
+                result.duration_seconds = time.perf_counter() - started
+                _record(result, actor=actor, progress=progress)
+            raise
         result.duration_seconds = time.perf_counter() - started
         _record(result, actor=actor, progress=progress)
     progress(f"release {result.status.value} in {result.duration_seconds:.1f} s"

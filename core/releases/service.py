@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.audit.service import record
@@ -82,3 +82,13 @@ def last_succeeded(session: Session) -> Deployment | None:
     """The newest deployment that succeeded (the version running now, as far as releases know)."""
     return session.scalar(select(Deployment).where(Deployment.status == DeploymentStatus.SUCCEEDED.value)
                           .order_by(Deployment.id.desc()).limit(1))
+
+
+def mark_interrupted(*, session: Session) -> int:
+    """Mark deployments left running by a process that died as failed (call while holding the release lock)."""
+    result = session.execute(
+        update(Deployment).where(Deployment.status == DeploymentStatus.RUNNING.value)
+        .values(status=DeploymentStatus.FAILED.value, finished_at=datetime.now(timezone.utc),
+                error="interrupted: the process running this release stopped before it finished"))
+    session.flush()
+    return result.rowcount or 0

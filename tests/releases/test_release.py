@@ -176,7 +176,10 @@ def test_a_second_release_is_refused_with_who_holds_the_lock(db_url, release_env
         pass
 
 
-def test_a_contracting_revision_waits_until_the_previous_version_has_stopped(db_url, release_env, versions):
+def test_a_contracting_revision_waits_until_the_previous_version_has_stopped(db_url, session, release_env, versions):
+    # A release whose process died long ago left its row running: the next release closes it.
+    session.add(Deployment(version="v0", actor="cli:ghost", status="running"))
+    session.commit()
     before = migrations.current_revision(db_url)
     rev = add_revision(versions, up=PROBE_UP, down=PROBE_DOWN, contracting=True)
 
@@ -191,7 +194,9 @@ def test_a_contracting_revision_waits_until_the_previous_version_has_stopped(db_
                        options=_opts(release_env, versions, check_page=False, previous_stopped=True))
     assert done.status == DeploymentStatus.SUCCEEDED, done.error
     assert migrations.current_revision(db_url) == rev
-    assert [d.status for d in _deployments(db_url)] == ["failed", "succeeded"]
+    deps = _deployments(db_url)
+    assert [d.status for d in deps] == ["failed", "failed", "succeeded"]
+    assert deps[0].error.startswith("interrupted") and deps[0].finished_at is not None
 
 
 def test_models_that_disagree_with_the_migrations_stop_the_release_before_anything_changes(
