@@ -64,7 +64,8 @@ def _open(role: str, username: str) -> AppTest:
     return at
 
 
-def test_the_page_shows_deployments_why_the_last_one_failed_and_what_each_release_shipped(page_db):
+def test_the_page_shows_deployments_why_the_last_one_failed_what_each_release_shipped_and_pending_migrations(
+        page_db, session):
     at = _open("admin", "admin")
     assert at.title[0].value == "Releases"
     assert "Release #3 (v1.2.0) rolled back at step 'smoke'" in at.error[0].value
@@ -84,7 +85,7 @@ def test_the_page_shows_deployments_why_the_last_one_failed_and_what_each_releas
     assert list(flags[0]["flag"]) == ["new-inbox"]
 
 
-def test_pending_migrations_are_a_warning(page_db, session):
+    # Pending migrations are a warning.
     from sqlalchemy import text
 
     session.execute(text("UPDATE alembic_version SET version_num = '0008'"))  # pretend 0009 is not applied

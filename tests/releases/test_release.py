@@ -209,3 +209,19 @@ def test_models_that_disagree_with_the_migrations_stop_the_release_before_anythi
     assert "models and migrations disagree" in result.error
     assert "remove_table not_in_the_models" in result.error
     assert migrations.current_revision(db_url) == before and result.backup_id is None
+
+
+def test_failing_tests_stop_the_release_before_the_backup(db_url, release_env, versions, tmp_path):
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "test_broken.py").write_text("def test_fails():\n    assert 1 == 2\n")
+    before = migrations.current_revision(db_url)
+    add_revision(versions, up=PROBE_UP, down=PROBE_DOWN)
+    result = run_release(url=db_url, actor="cli:alice", progress=lambda m: None,
+                         options=_opts(release_env, versions, skip_tests=False, repo=suite,
+                                       test_args=("-q", "-p", "no:cacheprovider"), test_timeout_seconds=120))
+    assert result.status == DeploymentStatus.FAILED
+    assert result.error.startswith("tests failed:") and "1 failed" in result.error
+    assert result.backup_id is None and migrations.current_revision(db_url) == before
+    [dep] = _deployments(db_url)
+    assert [(s["step"], s["ok"]) for s in dep.steps] == [("tests", False)]
