@@ -21,6 +21,8 @@ def register(sub) -> None:
                    help="the previous version runs nowhere any more: allow contracting migrations")
     r.add_argument("--test-timeout", type=float, default=1200, metavar="SECONDS",
                    help="stop the tests after this long (default 1200)")
+    r.add_argument("--no-model-check", action="store_true",
+                   help="skip `alembic check` on a scratch database (when the database user may not CREATE DATABASE)")
     r.add_argument("--no-page-check", action="store_true", help="skip rendering the overview page with AppTest")
     r.add_argument("--json", action="store_true", help="print the outcome as JSON at the end")
     r.set_defaults(func=_release)
@@ -53,7 +55,7 @@ def _release(args) -> int:
 
     opts = pipeline.ReleaseOptions(skip_tests=args.skip_tests, app_url=args.app_url, worker_url=args.worker_url,
                                    previous_stopped=args.previous_stopped, test_timeout_seconds=args.test_timeout,
-                                   check_page=not args.no_page_check)
+                                   check_page=not args.no_page_check, compare_models=not args.no_model_check)
     try:
         result = pipeline.run_release(url=database_url(), actor=_actor(), options=opts)
     except ReleaseBusy as exc:
