@@ -58,6 +58,9 @@ def live_app(pg_server_url, template_url, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser():
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)  # a page's first run on a loaded 2-core machine can take seconds
     chromium = need_binary("chromium", "/usr/bin/chromium")
     from playwright.sync_api import sync_playwright
 
