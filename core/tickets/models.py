@@ -25,7 +25,8 @@ class Ticket(Base):
         Index("ix_tickets_created_at", "created_at"),
         Index("ix_tickets_needs_triage", "needs_triage", postgresql_where=text("needs_triage")),
         Index("ix_tickets_search",
-              text("to_tsvector('simple'::regconfig, coalesce(subject, '') || ' ' || coalesce(description, ''))"),
+              text("to_tsvector('simple'::regconfig, (((COALESCE(subject, ''::character varying))::text || ' '::text) "
+                   "|| COALESCE(description, ''::text)))"),
               postgresql_using="gin"),
     )
 
