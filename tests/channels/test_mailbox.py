@@ -32,7 +32,7 @@ def tickets(session):
     return list(session.scalars(select(Ticket).order_by(Ticket.id)))
 
 
-def test_new_message_becomes_ticket_then_threaded_reply_reopens_it(dovecot, customers, session, capsys):
+def test_new_message_becomes_ticket_then_threaded_reply_reopens_it(dovecot, customers, session, capsys, make_user):
     from core.cli import main
 
     dovecot.deliver(mail())
@@ -70,6 +70,19 @@ def test_new_message_becomes_ticket_then_threaded_reply_reopens_it(dovecot, cust
                                                                   TicketEvent.kind == "customer_reply")
                                    .order_by(TicketEvent.id)))
     assert replies == ["It works in Firefox, not in Chrome.", "Also the CSV is empty."]
+
+    # the agent's answer threads under the customer's latest message and carries the reference
+    from core.tickets.service import public_reply
+
+    agent = make_user("agent")
+    public_reply(session=session, actor=agent, ticket_id=ticket.id, body="Fixed in 2.4.1.")
+    session.commit()
+    answer = session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "public_reply"))
+    last_customer = session.scalar(select(ProcessedMessage.message_id).where(ProcessedMessage.outcome == "reply")
+                                   .order_by(ProcessedMessage.id.desc()).limit(1))
+    email = build_email(answer, "support@aftercare.local")
+    assert email["Subject"].startswith(f"[{ticket.reference}]") and email["In-Reply-To"] == last_customer
+    assert original_id in email["References"] and confirmation.message_id in email["References"]
 
     # nothing is imported twice
     assert main(["mailbox", "poll"]) == 0

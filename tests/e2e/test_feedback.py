@@ -1,0 +1,56 @@
+"""The feedback loop in a real browser: a customer rates in the portal, a product manager finds it and links it."""
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import create_engine, pool, text
+
+from tests.e2e.conftest import DEMO_PASSWORD, login
+
+pytestmark = pytest.mark.e2e
+
+
+def test_customer_rating_is_found_in_the_explorer_and_linked_to_the_roadmap(live_app, browser):
+    marker = f"e2e-{uuid.uuid4().hex[:8]}"
+    comment = f"{marker} the <b>export</b> button is hidden"
+
+    customer = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    customer.set_default_timeout(30_000)
+    login(customer, live_app["url"], "customer", DEMO_PASSWORD)
+    expect(customer.get_by_role("heading", name="Support")).to_be_visible(timeout=30_000)
+    customer.get_by_role("tab", name="Feedback").click()
+    form = customer.locator('[data-testid="stForm"]').filter(has_text="Your rating")
+    form.get_by_text("★★☆☆☆", exact=True).click()
+    form.get_by_label("Tell us more (optional)").fill(comment)
+    form.get_by_role("button", name="Send feedback").click()
+    expect(customer.get_by_text("Your feedback reaches our product team")).to_be_visible(timeout=30_000)
+    customer.context.close()
+
+    pm = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    pm.set_default_timeout(30_000)
+    login(pm, live_app["url"], "pm", DEMO_PASSWORD)
+    nav = pm.get_by_role("link", name="Feedback & NPS")
+    expect(nav).to_be_visible(timeout=30_000)
+    nav.click()
+    expect(pm.get_by_role("heading", name="Feedback & NPS")).to_be_visible(timeout=30_000)
+    pm.get_by_role("tab", name="Explorer").click()
+    search = pm.get_by_label("Search comments, pages, accounts, contacts")
+    search.fill(marker)
+    search.press("Enter")
+    expect(pm.get_by_text("1 feedback items")).to_be_visible(timeout=30_000)
+    link_form = pm.locator('[data-testid="stForm"]').filter(has_text="Roadmap item")
+    link_form.locator('[data-testid="stMultiSelect"]').click()
+    pm.get_by_role("option", name=re.compile(marker)).click()
+    link_form.get_by_role("button", name="Link").click()
+    expect(pm.get_by_text("Linked 1 feedback item(s)")).to_be_visible(timeout=30_000)
+    pm.context.close()
+
+    engine = create_engine(live_app["database_url"], poolclass=pool.NullPool)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT f.kind, f.score, f.page, count(l.id) FROM feedback_items f "
+                                "LEFT JOIN roadmap_links l ON l.feedback_item_id = f.id "
+                                "WHERE f.comment = :c GROUP BY f.id"), {"c": comment}).one()
+    engine.dispose()
+    assert row[0] == "rating" and row[1] == 2 and row[2] and row[3] == 1
