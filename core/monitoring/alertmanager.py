@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import requests
 
 from core.config import ROOT, get_settings
-from core.monitoring.errors import AlertmanagerUnavailable, QueryError, mark_down, mark_up, short_reason
+from core.monitoring.errors import AlertmanagerUnavailable, QueryError, mark_down, mark_up, recent_failure, short_reason
 
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 MATCHER = re.compile(r"^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
@@ -138,11 +138,14 @@ class Alertmanager:
         self.timeout = timeout if timeout is not None else min(settings.http_timeout_seconds, 3.0)
 
     def _request(self, method: str, path: str, **kw):
+        recent = recent_failure(self.url)
+        if recent:
+            raise AlertmanagerUnavailable(url=self.url, since=recent[0], reason=recent[1])
         try:
             r = requests.request(method, f"{self.url}/api/v2{path}", timeout=self.timeout, **kw)
         except requests.RequestException as exc:
-            since = mark_down(self.url)
-            raise AlertmanagerUnavailable(url=self.url, since=since, reason=short_reason(exc)) from exc
+            reason = short_reason(exc)
+            raise AlertmanagerUnavailable(url=self.url, since=mark_down(self.url, reason), reason=reason) from exc
         mark_up(self.url)
         if r.status_code >= 400:
             text = r.text.strip().strip('"')

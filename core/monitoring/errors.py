@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timezone
 
 _down_since: dict[str, datetime] = {}
+_last_failure: dict[str, tuple[float, str]] = {}
 _lock = threading.Lock()
+
+# After a failure, calls to the same backend fail at once for this long instead of waiting for another
+# timeout, so a page with several charts reports an outage in one timeout, not one per chart.
+FAIL_FAST_SECONDS = 5.0
 
 
 class MonitoringUnavailable(Exception):
@@ -33,9 +39,10 @@ class QueryError(Exception):
     """The backend answered but refused the request (bad PromQL, bad silence, ...): a user-facing message."""
 
 
-def mark_down(key: str, now: datetime | None = None) -> datetime:
+def mark_down(key: str, reason: str = "", now: datetime | None = None) -> datetime:
     """Remember the first failure of key (a backend URL) and return since when it is down."""
     with _lock:
+        _last_failure[key] = (time.monotonic(), reason)
         return _down_since.setdefault(key, now or datetime.now(timezone.utc))
 
 
@@ -43,6 +50,16 @@ def mark_up(key: str) -> None:
     """Forget a backend's failure after it answered."""
     with _lock:
         _down_since.pop(key, None)
+        _last_failure.pop(key, None)
+
+
+def recent_failure(key: str) -> tuple[datetime, str] | None:
+    """(down since, reason) when key failed less than FAIL_FAST_SECONDS ago, else None."""
+    with _lock:
+        last = _last_failure.get(key)
+        if last is None or time.monotonic() - last[0] > FAIL_FAST_SECONDS:
+            return None
+        return _down_since[key], last[1]
 
 
 def down_since(key: str) -> datetime | None:

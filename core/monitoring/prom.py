@@ -11,7 +11,7 @@ from prometheus_api_client import PrometheusApiClientException, PrometheusConnec
 from urllib3.util.retry import Retry
 
 from core.config import get_settings
-from core.monitoring.errors import PrometheusUnavailable, QueryError, mark_down, mark_up, short_reason
+from core.monitoring.errors import PrometheusUnavailable, QueryError, mark_down, mark_up, recent_failure, short_reason
 
 # Prometheus refuses more than 11,000 points per series; stay well under it.
 MAX_POINTS = 1500
@@ -48,14 +48,17 @@ class Prometheus:
         self._client = PrometheusConnect(url=self.url, disable_ssl=True, retry=Retry(total=0), timeout=self.timeout)
 
     def _call(self, fn, *args, **kwargs):
+        recent = recent_failure(self.url)
+        if recent:
+            raise PrometheusUnavailable(url=self.url, since=recent[0], reason=recent[1])
         try:
             result = fn(*args, **kwargs)
         except PrometheusApiClientException as exc:
             mark_up(self.url)
             raise QueryError(_api_error(str(exc))) from exc
         except (requests.RequestException, ValueError) as exc:
-            since = mark_down(self.url)
-            raise PrometheusUnavailable(url=self.url, since=since, reason=short_reason(exc)) from exc
+            reason = short_reason(exc)
+            raise PrometheusUnavailable(url=self.url, since=mark_down(self.url, reason), reason=reason) from exc
         mark_up(self.url)
         return result
 
