@@ -73,13 +73,16 @@ with tabs["History & triage"]:
             if may_triage:
                 with st.form("triage", clear_on_submit=True):
                     st.markdown("**Triage an interval**")
-                    pick = st.selectbox("Interval", range(len(found)),
-                                        format_func=lambda n: f"#{n + 1} {found[n]['alertname']} "
-                                                              f"{found[n]['starts_at']:%Y-%m-%d %H:%M} UTC")
+                    # keyed by identity, not position: the list may change between render and submit
+                    by_key = {f"{i['alertname']}|{i['labels']}|{i['starts_at'].isoformat()}": (n, i)
+                              for n, i in enumerate(found)}
+                    pick = st.selectbox("Interval", list(by_key),
+                                        format_func=lambda k: f"#{by_key[k][0] + 1} {by_key[k][1]['alertname']} "
+                                                              f"{by_key[k][1]['starts_at']:%Y-%m-%d %H:%M} UTC")
                     verdict = st.radio("Verdict", ["actionable", "noise"], horizontal=True)
                     note = st.text_area("Note", max_chars=2000)
                     if st.form_submit_button("Save verdict"):
-                        iv = found[pick]
+                        iv = by_key[pick][1]
                         try:
                             with session_scope() as s:
                                 triage.triage_interval(session=s, actor=user, alertname=iv["alertname"],

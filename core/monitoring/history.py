@@ -56,7 +56,8 @@ def firing_intervals(*, prom: Prometheus, start: datetime, end: datetime, alertn
     """
     selector = 'alertstate="firing"' + (f',alertname="{_escape(alertname)}"' if alertname else "")
     # last_over_time over one step (minus a second) maps raw samples onto the minute grid exactly,
-    # without the 5-minute lookback that would stretch every interval.
+    # without the 5-minute lookback that would stretch every interval. It needs rules evaluated more
+    # often than once a step (deploy/prometheus.yml: every 15 s).
     query = f"last_over_time(ALERTS{{{selector}}}[{step - 1}s])"
     first, last = _grid(start, step, up=True), _grid(end, step, up=False)
     if last < first:
