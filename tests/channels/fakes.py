@@ -240,6 +240,9 @@ class FakeFront(FakeAPI):
         if method == "PATCH" and len(parts) == 2:
             conv = self.conversations[parts[1]]
             conv["custom_fields"].update(body.get("custom_fields") or {})
+            if body.get("status") in ("archived", "open"):
+                conv["status"] = body["status"] if body["status"] == "archived" else \
+                    ("assigned" if conv.get("assignee") else "unassigned")
             if "assignee_id" in body:
                 conv["assignee"] = {"id": body["assignee_id"]}
             return 204, None

@@ -104,7 +104,7 @@ def test_zendesk_sync_in_out_idempotent_with_pagination_and_429(zendesk, session
     assert "1 internal notes" in capsys.readouterr().out
     puts = [b["ticket"] for m, p, _, b in api.calls("PUT", "/api/v2/tickets/1.json")]
     fields = next(p for p in puts if "priority" in p)
-    assert fields["priority"] == "high" and fields["assignee_id"] == 201
+    assert fields["priority"] == "high" and fields["assignee_id"] == 201 and fields["status"] == "open"
     assert fields["custom_fields"] == [{"id": 360001, "value": t1.category}]
     assert "vip" in fields["tags"] and f"aftercare_{t1.category}" in fields["tags"]
     note = next(p["comment"] for p in puts if "comment" in p)
@@ -181,12 +181,16 @@ def test_front_sync_pages_conversations_and_writes_back(front, session, capsys):
     tickets.change_priority(session=session, actor=api.admin, ticket_id=c2.id, version=None, priority="high",
                             reason="angry")
     tickets.add_note(session=session, actor=api.admin, ticket_id=c2.id, body="Check the VAT rules.")
+    session.refresh(c2)
+    tickets.reassign(session=session, actor=api.admin, ticket_id=c2.id, version=c2.version, assignee_id=api.agent.id)
     session.commit()
+    api.requests.clear()
     assert main(["sync", "front"]) == 0
-    capsys.readouterr()
+    assert "out: 1 tickets updated, 1 internal notes" in capsys.readouterr().out
+    assert [p for _, p, _, _ in api.calls("PATCH")] == ["/conversations/cnv_2"]  # only what changed here
     patch = api.conversations["cnv_2"]["custom_fields"]
     assert patch == {"Category": _tickets(session)["front:cnv_2"].category, "Priority": "high"}
-    assert api.conversations["cnv_1"]["assignee"] == {"id": "tea_7"}
+    assert api.conversations["cnv_2"]["assignee"] == {"id": "tea_7"}  # the agent mapped by e-mail
     assert [c["body"] for c in api.comments["cnv_2"]] == ["Check the VAT rules."]
     # again: the pushed comment is not imported back, nothing doubles; an archived conversation solves the ticket
     api.conversations["cnv_1"]["status"] = "archived"
@@ -197,3 +201,19 @@ def test_front_sync_pages_conversations_and_writes_back(front, session, capsys):
     assert _events(session, c2.id, "internal_note") == ["Check the VAT rules."]
     assert session.scalar(select(func.count()).select_from(ProviderLink).where(ProviderLink.kind == "note")) == 1
     assert len(got) == 2
+
+
+def test_a_status_set_in_aftercare_goes_out_and_is_not_undone_by_the_echo(zendesk, session):
+    from core.channels.providers import run_sync
+    from core.tickets import service as tickets
+
+    zendesk.add_ticket(7, subject="Login loop", description="I keep getting logged out.", requester_id=101)
+    assert run_sync("zendesk").created == 1
+    t = _tickets(session)["zendesk:7"]
+    tickets.change_status(session=session, actor=zendesk.admin, ticket_id=t.id, version=None, status="solved",
+                          reason="fixed by the 2.4.1 release")
+    session.commit()
+    assert run_sync("zendesk").error is None
+    assert zendesk.tickets[7]["status"] == "solved"
+    assert run_sync("zendesk").error is None  # the update comes back in the export
+    assert _tickets(session)["zendesk:7"].status == "solved"

@@ -215,22 +215,24 @@ class Provider(ABC):
                 result.skipped["invalid"] += 1
                 log.warning("%s ticket %s not imported: %s", src, remote.id, exc)
                 return None
-            service.link(session=session, provider=src, kind=LinkKind.TICKET, local_id=ticket.id, remote_id=remote.id,
-                         data=remote.data)
+            link_row = service.link(session=session, provider=src, kind=LinkKind.TICKET, local_id=ticket.id,
+                                    remote_id=remote.id, data=remote.data)
             if assignee_id is not None:
                 apply_external_change(session=session, ticket=ticket, source=src, assignee_id=assignee_id)
             result.created += 1
             changed = True
         else:
             ticket = session.get(Ticket, tid, with_for_update=True)
+            link_row = self._ticket_link(session, remote.id)
             changed = False
+            # A ticket changed here since both sides last agreed keeps its own status and assignee: they go
+            # out next, and the provider's older values must not undo them first.
+            local_pending = ticket.version != (link_row.data or {}).get("synced_version")
             if remote.status != ticket.status or (assignee_id is not None and assignee_id != ticket.assignee_id):
-                if ticket.status != TicketStatus.CLOSED:
+                if ticket.status != TicketStatus.CLOSED and not local_pending:
                     apply_external_change(session=session, ticket=ticket, source=src, status=remote.status,
                                           assignee_id=assignee_id)
                     changed = True
-            service.link(session=session, provider=src, kind=LinkKind.TICKET, local_id=ticket.id, remote_id=remote.id,
-                         data=remote.data)
         for c in remote.comments:
             if c.id == remote.description_comment_id:
                 continue
@@ -249,12 +251,31 @@ class Provider(ABC):
             service.link(session=session, provider=src, kind=LinkKind.COMMENT, local_id=ev.id, remote_id=c.id)
             result.comments += 1
             changed = True
+        session.flush()
+        data = {**(link_row.data or {}), **remote.data}
+        if tid is None or not local_pending:
+            data["synced_version"] = ticket.version  # both sides agree on this version now
+        link_row.data = data
+        session.flush()
         if tid is not None:
             if changed:
                 result.updated += 1
             else:
                 result.unchanged += 1
         return ticket
+
+    def _ticket_link(self, session: Session, remote_id: str):
+        from core.channels.models import ProviderLink
+
+        return session.scalar(select(ProviderLink).where(ProviderLink.provider == self.name,
+                                                         ProviderLink.kind == LinkKind.TICKET,
+                                                         ProviderLink.remote_id == str(remote_id)))
+
+    def mark_pushed(self, *, session: Session, ticket: Ticket, remote_id: str) -> None:
+        """Remember that the provider now has this version of the ticket."""
+        row = self._ticket_link(session, remote_id)
+        row.data = {**(row.data or {}), "synced_version": ticket.version}
+        session.flush()
 
     def _local_user(self, session: Session, email: str | None, remote_user_id: str | None) -> int | None:
         """The active staff user matching an agent (by link, else by e-mail, then linked for sync out)."""
@@ -274,16 +295,22 @@ class Provider(ABC):
 
     # ------------------------------------------------------------ shared sync-out
 
-    def changed_links(self, *, session: Session, since: datetime | None) -> list[tuple[Ticket, str, dict]]:
-        """Linked tickets changed in Aftercare since the last push, with their remote id and link data."""
+    def changed_links(self, *, session: Session) -> list[tuple[Ticket, str, dict]]:
+        """Linked tickets changed in Aftercare since both sides last agreed, or with notes not pushed yet."""
+        from sqlalchemy import Integer, exists, or_
+
         from core.channels.models import ProviderLink
 
+        synced = ProviderLink.data["synced_version"].astext.cast(Integer)
+        pushed = select(ProviderLink.local_id).where(ProviderLink.provider == self.name,
+                                                     ProviderLink.kind.in_([LinkKind.NOTE, LinkKind.COMMENT]))
+        notes_waiting = exists().where(TicketEvent.ticket_id == Ticket.id, TicketEvent.kind == EventKind.INTERNAL_NOTE,
+                                       TicketEvent.actor_user_id.is_not(None), TicketEvent.id.not_in(pushed))
         q = (select(Ticket, ProviderLink.remote_id, ProviderLink.data)
              .join(ProviderLink, (ProviderLink.local_id == Ticket.id) & (ProviderLink.provider == self.name)
                    & (ProviderLink.kind == LinkKind.TICKET))
+             .where(or_(synced.is_(None), synced != Ticket.version, notes_waiting))
              .order_by(Ticket.id))
-        if since is not None:
-            q = q.where(Ticket.updated_at > since)
         return [(t, rid, data or {}) for t, rid, data in session.execute(q)]
 
     def unpushed_notes(self, *, session: Session, ticket_id: int) -> list[TicketEvent]:

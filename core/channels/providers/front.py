@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from core.channels import service
 from core.channels.models import LinkKind
@@ -123,10 +123,8 @@ class FrontProvider(Provider):
 
     def sync_out(self, *, result: SyncResult) -> None:
         with session_scope() as s:
-            since = service.get_cursor(session=s, provider=self.name, direction="out")
-            stamp = datetime.now(timezone.utc) - timedelta(seconds=5)
-            todo = [(t.id, rid) for t, rid, _ in
-                    self.changed_links(session=s, since=datetime.fromisoformat(since) if since else None)]
+            stamp = datetime.now(timezone.utc)
+            todo = [(t.id, rid) for t, rid, _ in self.changed_links(session=s)]
         for ticket_id, rid in todo:
             with session_scope() as s:
                 from core.tickets.models import Ticket
@@ -134,11 +132,14 @@ class FrontProvider(Provider):
                 t = s.get(Ticket, ticket_id)
                 body = {"custom_fields": {self.config.get("category_field") or "Category": t.category,
                                           self.config.get("priority_field") or "Priority": t.priority}}
+                # The status goes out too, or the echo of this update would bring the old remote status back.
+                body["status"] = "archived" if t.status in (TicketStatus.SOLVED, TicketStatus.CLOSED) else "open"
                 teammate = self.remote_user(session=s, user_id=t.assignee_id)
                 if teammate:
                     body["assignee_id"] = teammate
                 self.http.request("PATCH", f"/conversations/{rid}", json=body)
                 result.pushed += 1
+                self.mark_pushed(session=s, ticket=t, remote_id=rid)
                 for note in self.unpushed_notes(session=s, ticket_id=t.id):
                     payload = {"body": note.body or ""}
                     author = self.remote_user(session=s, user_id=note.actor_user_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from core.channels import service
 from core.channels.models import LinkKind
@@ -13,6 +13,9 @@ from core.tickets.enums import Priority, TicketStatus
 STATUS_IN = {"new": TicketStatus.NEW, "open": TicketStatus.OPEN, "pending": TicketStatus.PENDING,
              "hold": TicketStatus.ON_HOLD, "solved": TicketStatus.SOLVED, "closed": TicketStatus.CLOSED}
 PRIORITY_OUT = {Priority.HIGH: "high", Priority.MEDIUM: "normal", Priority.LOW: "low"}
+# Zendesk does not let the API close a ticket or make it new again: closed goes out as solved, new not at all.
+STATUS_OUT = {TicketStatus.OPEN: "open", TicketStatus.PENDING: "pending", TicketStatus.ON_HOLD: "hold",
+              TicketStatus.SOLVED: "solved", TicketStatus.CLOSED: "solved"}
 EXPORT = "/api/v2/incremental/tickets/cursor.json"
 MAX_PAGES = 200  # per pass; the cursor carries on next time
 
@@ -93,10 +96,8 @@ class ZendeskProvider(Provider):
 
     def sync_out(self, *, result: SyncResult) -> None:
         with session_scope() as s:
-            since = service.get_cursor(session=s, provider=self.name, direction="out")
-            stamp = datetime.now(timezone.utc) - timedelta(seconds=5)
-            todo = [(t.id, rid, data) for t, rid, data in
-                    self.changed_links(session=s, since=datetime.fromisoformat(since) if since else None)]
+            stamp = datetime.now(timezone.utc)
+            todo = [(t.id, rid, data) for t, rid, data in self.changed_links(session=s)]
         for ticket_id, rid, data in todo:
             with session_scope() as s:
                 from core.tickets.models import Ticket
@@ -105,6 +106,7 @@ class ZendeskProvider(Provider):
                 body = {"ticket": self._fields(s, t, data)}
                 self.http.request("PUT", f"/api/v2/tickets/{rid}.json", json=body)
                 result.pushed += 1
+                self.mark_pushed(session=s, ticket=t, remote_id=rid)
                 for note in self.unpushed_notes(session=s, ticket_id=t.id):
                     answer = self.http.request("PUT", f"/api/v2/tickets/{rid}.json", json={"ticket": {
                         "comment": {"body": note.body or "", "public": False}}})
@@ -121,6 +123,9 @@ class ZendeskProvider(Provider):
         tags = [tag for tag in data.get("tags") or [] if not tag.startswith(prefix)]
         fields = {"priority": PRIORITY_OUT.get(Priority(t.priority), "normal"),
                   "tags": tags + [f"{prefix}{t.category}"]}
+        # The status goes out too, or the echo of this update would bring the old remote status back in.
+        if TicketStatus(t.status) in STATUS_OUT:
+            fields["status"] = STATUS_OUT[TicketStatus(t.status)]
         if self.config.get("category_field_id"):
             try:
                 fields["custom_fields"] = [{"id": int(self.config["category_field_id"]), "value": t.category}]
