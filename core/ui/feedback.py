@@ -117,6 +117,7 @@ def clear() -> None:
 
 # --- the portal widget --------------------------------------------------------------------------------
 
+CSAT_PROMPTS_SHOWN = 5
 STARS = {1: "★☆☆☆☆", 2: "★★☆☆☆", 3: "★★★☆☆", 4: "★★★★☆", 5: "★★★★★"}
 
 
@@ -147,42 +148,19 @@ def render_portal_feedback(user, *, page: str | None = None) -> None:
         nps_due = offer is not None
         prompts = service.csat_prompts(session=s, contact_id=user.contact_id)
 
-    wanted = st.query_params.get("csat")
-    if prompts:
-        st.subheader("Rate your solved requests")
-        prompts.sort(key=lambda p: str(p["ticket_id"]) != str(wanted))
-        for p in prompts:
-            with st.form(f"csat_{p['ticket_id']}"):
-                st.text(f"{p['reference']}: {p['subject']}")
-                if p["score"] is not None:
-                    until = p["changeable_until"].strftime("%Y-%m-%d %H:%M UTC")
-                    st.caption(f"You rated this {STARS[p['score']]}; you can change it until {until}.")
-                score = st.radio("How satisfied are you with the help you got?", options=list(STARS),
-                                 format_func=lambda n: STARS[n], horizontal=True,
-                                 index=(p["score"] or 5) - 1, key=f"csat_score_{p['ticket_id']}")
-                comment = st.text_area("Anything to add? (optional)", value=p["comment"], max_chars=service.MAX_COMMENT,
-                                       key=f"csat_comment_{p['ticket_id']}")
-                if st.form_submit_button("Send rating" if p["score"] is None else "Change rating"):
-                    try:
-                        with session_scope() as s:
-                            service.submit_csat(session=s, actor=user, ticket_id=p["ticket_id"], score=score,
-                                                comment=comment)
-                        clear()
-                        flash(f"Thank you! Your rating of {p['reference']} was saved.")
-                        st.rerun()
-                    except FeedbackError as exc:
-                        st.error(str(exc))
-
     if nps_due:
         st.subheader("One quick question")
         with st.form("nps_survey"):
-            score = st.select_slider("How likely are you to recommend us to a friend or colleague? (0 = not at all, "
-                                     "10 = extremely)", options=list(range(11)), value=8)
-            why = st.text_area("Why?", max_chars=service.MAX_COMMENT)
+            score = st.radio("How likely are you to recommend us to a friend or colleague? (0 = not at all, "
+                             "10 = extremely)", options=list(range(11)), horizontal=True, index=None,
+                             key="nps_score")
+            why = st.text_area("Why?", max_chars=service.MAX_COMMENT, height=68)
             c1, c2 = st.columns(2)
             sent = c1.form_submit_button("Send answer", type="primary")
             later = c2.form_submit_button("Not now")
-        if sent or later:
+        if sent and score is None:
+            st.error("Choose a number from 0 to 10.")
+        elif sent or later:
             try:
                 with session_scope() as s:
                     if sent:
@@ -195,16 +173,52 @@ def render_portal_feedback(user, *, page: str | None = None) -> None:
             except FeedbackError as exc:
                 st.error(str(exc))
 
+    wanted = st.query_params.get("csat")
+    if prompts:
+        st.subheader("Rate your solved requests")
+        prompts.sort(key=lambda p: str(p["ticket_id"]) != str(wanted))
+        for p in prompts[:CSAT_PROMPTS_SHOWN]:
+            with st.form(f"csat_{p['ticket_id']}"):
+                st.text(f"{p['reference']}: {p['subject']}")
+                if p["score"] is not None:
+                    until = p["changeable_until"].strftime("%Y-%m-%d %H:%M UTC")
+                    st.caption(f"You rated this {STARS[p['score']]}; you can change it until {until}.")
+                score = st.radio("How satisfied are you with the help you got?", options=list(STARS),
+                                 format_func=lambda n: STARS[n], horizontal=True,
+                                 index=None if p["score"] is None else p["score"] - 1,
+                                 key=f"csat_score_{p['ticket_id']}")
+                comment = st.text_area("Anything to add? (optional)", value=p["comment"], max_chars=service.MAX_COMMENT,
+                                       height=68, key=f"csat_comment_{p['ticket_id']}")
+                if st.form_submit_button("Send rating" if p["score"] is None else "Change rating"):
+                    if score is None:
+                        st.error("Choose from 1 to 5 stars.")
+                    else:
+                        try:
+                            with session_scope() as s:
+                                service.submit_csat(session=s, actor=user, ticket_id=p["ticket_id"], score=score,
+                                                    comment=comment)
+                            clear()
+                            flash(f"Thank you! Your rating of {p['reference']} was saved.")
+                            st.rerun()
+                        except FeedbackError as exc:
+                            st.error(str(exc))
+        if len(prompts) > CSAT_PROMPTS_SHOWN:
+            st.caption(f"{len(prompts) - CSAT_PROMPTS_SHOWN} more solved requests are waiting for your rating.")
+
     st.subheader("How are we doing?")
     with st.form("portal_rating", clear_on_submit=True):
-        stars = st.radio("Your rating", options=list(STARS), format_func=lambda n: STARS[n], horizontal=True, index=4)
+        stars = st.radio("Your rating", options=list(STARS), format_func=lambda n: STARS[n], horizontal=True,
+                         index=None, key="portal_rating_stars")
         comment = st.text_area("Tell us more (optional)", max_chars=service.MAX_COMMENT)
         if st.form_submit_button("Send feedback"):
-            try:
-                with session_scope() as s:
-                    service.submit_rating(session=s, actor=user, score=stars, comment=comment, page=page)
-                clear()
-                flash("Thank you! Your feedback reaches our product team.")
-                st.rerun()
-            except FeedbackError as exc:
-                st.error(str(exc))
+            if stars is None:
+                st.error("Choose from 1 to 5 stars.")
+            else:
+                try:
+                    with session_scope() as s:
+                        service.submit_rating(session=s, actor=user, score=stars, comment=comment, page=page)
+                    clear()
+                    flash("Thank you! Your feedback reaches our product team.")
+                    st.rerun()
+                except FeedbackError as exc:
+                    st.error(str(exc))

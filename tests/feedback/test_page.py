@@ -140,6 +140,8 @@ def test_customer_rates_in_the_portal_and_comments_stay_text(app_as):
     at = app_as("customer")
     at.switch_page(PORTAL).run()
     assert not at.exception, [e.value for e in at.exception]
+    _button(at, "Send feedback").click().run()                       # no stars chosen: a message, nothing stored
+    assert "Choose from 1 to 5 stars." in [e.value for e in at.error]
     area = next(t for t in at.text_area if t.label == "Tell us more (optional)")
     area.input(NASTY)
     radio = next(r for r in at.radio if r.label == "Your rating")
@@ -190,7 +192,7 @@ def test_customer_answers_the_nps_survey_and_rates_a_solved_ticket(app_as):
         assert (item.kind, item.score) == ("csat", 4)
         assert s.scalar(select(CsatRequest.answered_at).where(CsatRequest.ticket_id == tid)) is not None
 
-    nps = next(sl for sl in at.select_slider if sl.label.startswith("How likely"))
+    nps = next(r for r in at.radio if r.label.startswith("How likely"))
     nps.set_value(3)
     next(t for t in at.text_area if t.label == "Why?").input("Too many outages")
     _button(at, "Send answer").click().run()
@@ -199,4 +201,4 @@ def test_customer_answers_the_nps_survey_and_rates_a_solved_ticket(app_as):
         answer = s.scalar(select(FeedbackItem).where(FeedbackItem.kind == "nps",
                                                      FeedbackItem.contact_id == customer.contact_id))
         assert (answer.score, answer.comment) == (3, "Too many outages")
-    assert not [sl for sl in at.select_slider if sl.label.startswith("How likely")]  # not offered again
+    assert not [r for r in at.radio if r.label.startswith("How likely")]  # not offered again
