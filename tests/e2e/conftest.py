@@ -93,14 +93,25 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{rep.when}", rep)
 
 
+def wait_idle(page) -> None:
+    """Wait until Streamlit has finished running the script (its status widget is gone)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
+
+
 def login(page, base: str, username: str, password: str) -> None:
-    """Open the app and log in through the real form."""
+    """Open the app and log in through the real form.
+
+    The login form shares its first runs with the cookie component, which reruns the app once it has
+    read the browser's cookies; a click that lands during that rerun is dropped, so wait for it first.
+    """
     from playwright.sync_api import expect
 
     page.goto(base)
     expect(page.get_by_role("textbox", name="Username")).to_be_visible()
+    page.locator("iframe").first.wait_for(state="attached")
+    page.wait_for_timeout(300)
+    wait_idle(page)
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-
-
