@@ -152,8 +152,11 @@ def _start_monitoring(procs: list, env: dict, logs: Path) -> None:
     deploy = ROOT / "deploy"
     if prom and (deploy / "prometheus.yml").exists():
         data = VAR / "prometheus"
+        if not data.exists():
+            _backfill_history(data, env)
         data.mkdir(parents=True, exist_ok=True)
         _start(procs, "prometheus", [prom, f"--config.file={deploy / 'prometheus.yml'}", f"--storage.tsdb.path={data}",
+                                     "--storage.tsdb.retention.time=35d",
                                      "--web.listen-address=127.0.0.1:9090", "--web.enable-lifecycle"], env,
                logs / "prometheus.log")
     else:
@@ -161,8 +164,28 @@ def _start_monitoring(procs: list, env: dict, logs: Path) -> None:
     if am and (deploy / "alertmanager.yml").exists():
         data = VAR / "alertmanager"
         data.mkdir(parents=True, exist_ok=True)
+        # Receiver secrets are files under var/secrets (paths relative to the repository root, the cwd).
+        subprocess.run([py, "-m", "core", "monitoring", "secrets"], cwd=ROOT, env=env, check=False,
+                       stdout=subprocess.DEVNULL)
         _start(procs, "alertmanager", [am, f"--config.file={deploy / 'alertmanager.yml'}", f"--storage.path={data}",
                                        "--web.listen-address=127.0.0.1:9093", "--cluster.listen-address="], env,
                logs / "alertmanager.log")
     else:
         _say("Alertmanager is not installed (apt-get install prometheus-alertmanager): alert pages will say so")
+
+
+def _backfill_history(data: Path, env: dict) -> None:
+    """On a first start, give Prometheus a day of demo history (charts, uptime, past incidents to triage)."""
+    promtool = _binary("promtool")
+    if not promtool:
+        return
+    history = VAR / "demo-history.om"
+    try:
+        subprocess.run([sys.executable, "-m", "core", "demo", "traffic", "--history", str(history), "--hours", "26"],
+                       cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, timeout=300)
+        data.mkdir(parents=True, exist_ok=True)
+        subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=24h",
+                        str(history), str(data)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL, timeout=300)
+        _say("Prometheus seeded with 26 hours of demo history")
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        _say(f"demo history not loaded ({exc}); charts start empty")

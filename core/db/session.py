@@ -15,16 +15,22 @@ _factories: dict[str, sessionmaker] = {}
 
 
 def database_url() -> str:
-    """DATABASE_URL when set, otherwise the embedded server under var/ (started if needed)."""
+    """DATABASE_URL when set, otherwise the embedded server under var/ (started if needed); redirected to
+    the recovered database after a live recovery switched the console (core.backups.recover)."""
     settings = get_settings()
     if settings.database_url:
         url = settings.database_url
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             url = "postgresql+psycopg2://" + url.split("://", 1)[1]
-        return url
-    from core.db import embedded
+    else:
+        from core.db import embedded
 
-    return embedded.start(settings.embedded_pg_dir)
+        url = embedded.start(settings.embedded_pg_dir)
+    try:
+        from core.backups.recover import apply_active_database
+    except ImportError:
+        return url
+    return apply_active_database(url)
 
 
 def get_engine(url: str | None = None) -> Engine:
