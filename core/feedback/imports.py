@@ -51,7 +51,7 @@ def parse_time(value, what: str, now: datetime) -> datetime:
 
 def _lines(path: Path):
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open(encoding="utf-8-sig")
     except OSError as exc:
         raise FeedbackError(f"cannot read {path}: {exc.strerror or exc}") from None
     with handle:

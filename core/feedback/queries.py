@@ -79,6 +79,14 @@ def roadmap_links(*, session: Session, roadmap_item_id: int) -> list[dict]:
     return [dict(r._mapping) for r in session.execute(text(sql), {"rid": roadmap_item_id})]
 
 
+def ticket_roadmap(*, session: Session, ticket_id: int) -> list[dict]:
+    """The roadmap items one ticket is linked to."""
+    sql = """SELECT r.id, r.title, r.status, r.shipped_at, l.id AS link_id
+               FROM roadmap_links l JOIN roadmap_items r ON r.id = l.roadmap_item_id
+              WHERE l.ticket_id = :tid ORDER BY r.title"""
+    return [dict(r._mapping) for r in session.execute(text(sql), {"tid": ticket_id})]
+
+
 def feature_tickets(*, session: Session, limit: int = 300) -> list[dict]:
     """Recent feature-request tickets, for linking to roadmap items."""
     sql = """SELECT t.id, t.subject, t.status, t.created_at, a.name AS account

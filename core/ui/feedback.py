@@ -86,6 +86,14 @@ def roadmap_links(roadmap_item_id: int) -> list[dict]:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
+def ticket_roadmap(ticket_id: int) -> list[dict]:
+    from core.feedback.queries import ticket_roadmap as q
+
+    with session_scope() as s:
+        return q(session=s, ticket_id=ticket_id)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
 def feature_tickets() -> list[dict]:
     from core.feedback.queries import feature_tickets as q
 
@@ -111,8 +119,43 @@ def accounts() -> list[dict]:
 
 def clear() -> None:
     """Forget every cached read of this page (after a write)."""
-    for loader in (kpis, monthly, explorer, themes, roadmap, roadmap_links, feature_tickets, followups):
+    for loader in (kpis, monthly, explorer, themes, roadmap, roadmap_links, ticket_roadmap, feature_tickets, followups):
         loader.clear()
+
+
+# --- the ticket widget ------------------------------------------------------------------------------
+
+def render_ticket_roadmap(user, ticket_id: int) -> None:
+    """On a ticket's page: the roadmap items it is linked to and, for roadmap managers, a form to link it."""
+    from core.auth.roles import Permission, has_permission
+    from core.feedback import service
+    from core.feedback.service import FeedbackError
+    from core.ui.context import flash
+
+    linked = ticket_roadmap(ticket_id)
+    labels = {"planned": "planned", "in_progress": "in progress", "shipped": "shipped"}
+    if linked:
+        for r in linked:
+            st.text(f"Roadmap: {r['title']} ({labels.get(r['status'], r['status'])})")
+    elif not has_permission(user.role, Permission.MANAGE_ROADMAP):
+        st.caption("Not linked to a roadmap item.")
+    if not has_permission(user.role, Permission.MANAGE_ROADMAP):
+        return
+    items = [r for r in roadmap() if r["id"] not in {x["id"] for x in linked}]
+    if not items:
+        return
+    with st.form(f"ticket_roadmap_{ticket_id}"):
+        rid = st.selectbox("Link this ticket to a roadmap item", [int(r["id"]) for r in items],
+                           format_func=lambda i: next(r["title"] for r in items if r["id"] == i))
+        if st.form_submit_button("Link to roadmap"):
+            try:
+                with session_scope() as s:
+                    service.link_ticket(session=s, actor=user, roadmap_item_id=rid, ticket_id=ticket_id)
+                clear()
+                flash(f"AC-{ticket_id} linked to the roadmap.")
+                st.rerun()
+            except FeedbackError as exc:
+                st.error(str(exc))
 
 
 # --- the portal widget --------------------------------------------------------------------------------

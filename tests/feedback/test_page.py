@@ -202,3 +202,38 @@ def test_customer_answers_the_nps_survey_and_rates_a_solved_ticket(app_as):
                                                      FeedbackItem.contact_id == customer.contact_id))
         assert (answer.score, answer.comment) == (3, "Too many outages")
     assert not [r for r in at.radio if r.label.startswith("How likely")]  # not offered again
+
+
+def _ticket_widget(username, ticket_id):
+    from sqlalchemy import select
+
+    from core.auth.models import User
+    from core.db import session_scope
+    from core.ui.feedback import render_ticket_roadmap
+
+    with session_scope() as s:
+        user = s.scalar(select(User).where(User.username == username))
+        s.expunge(user)
+    render_ticket_roadmap(user, ticket_id)
+
+
+def test_a_ticket_is_linked_to_the_roadmap_from_its_page(feedback_db_url):
+    from streamlit.testing.v1 import AppTest
+
+    from core.tickets.models import Ticket
+
+    with session_scope() as s:
+        tid = s.scalar(select(Ticket.id).where(~Ticket.id.in_(select(RoadmapLink.ticket_id).where(
+            RoadmapLink.ticket_id.is_not(None)))).limit(1))
+        planned = s.scalar(select(RoadmapItem).where(RoadmapItem.status == "planned").limit(1))
+        rid, title = planned.id, planned.title
+    lead = AppTest.from_function(_ticket_widget, args=("lead", tid)).run()
+    assert not lead.exception and not lead.button                       # may see, may not link
+    pm = AppTest.from_function(_ticket_widget, args=("pm", tid)).run()
+    pm.selectbox[0].set_value(rid)
+    next(b for b in pm.button if b.label == "Link to roadmap").click().run()
+    assert not pm.exception, [e.value for e in pm.exception]
+    with session_scope() as s:
+        assert s.scalar(select(RoadmapLink.id).where(RoadmapLink.ticket_id == tid, RoadmapLink.roadmap_item_id == rid))
+    again = AppTest.from_function(_ticket_widget, args=("lead", tid)).run()
+    assert f"Roadmap: {title} (planned)" in [t.value for t in again.text]
