@@ -149,3 +149,20 @@ def test_roadmap_linking_needs_manage_roadmap(session, make_account, make_custom
     assert back.shipped_at is None
     with pytest.raises(FeedbackError, match="status"):
         service.set_roadmap_status(session=session, actor=pm, roadmap_item_id=road.id, status="done", now=NOW)
+
+
+def test_solving_a_ticket_through_the_ticket_service_requests_csat(session, make_account, make_customer, make_ticket,
+                                                                  make_user):
+    from core.accounts.models import Contact
+    from core.tickets import service as tickets
+
+    acc = make_account("acme")
+    customer = make_customer(acc)
+    agent = make_user("agent")
+    ticket = make_ticket(acc, status="open", requester=session.get(Contact, customer.contact_id))
+    session.commit()
+    tickets.change_status(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status="solved")
+    session.commit()
+    req = session.scalar(select(CsatRequest).where(CsatRequest.ticket_id == ticket.id))
+    assert req is not None and req.mail_id is not None
+    assert [p["ticket_id"] for p in service.csat_prompts(session=session, contact_id=customer.contact_id)] == [ticket.id]
