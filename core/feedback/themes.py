@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 MIN_COMMENTS = 8
+MAX_COMMENTS = 5000  # the newest comments of the period; enough for themes, bounded in time
 
 SPANISH_STOP_WORDS = frozenset("""
 a al algo algun alguna algunas alguno algunos ante antes aqui asi aun aunque bien cada casi como con contra
@@ -66,8 +67,9 @@ def _comments(session: Session, start: datetime, end: datetime, filters: dict | 
     sql = f"""SELECT f.id, f.comment, f.score, f.kind, f.created_at,
                      to_char(date_trunc('month', f.created_at AT TIME ZONE 'UTC'), 'YYYY-MM') AS month
                 FROM feedback_items f JOIN accounts a ON a.id = f.account_id
-               WHERE {' AND '.join(where)} ORDER BY f.created_at LIMIT 20000"""
-    return list(session.execute(text(sql), params))
+               WHERE {' AND '.join(where)} ORDER BY f.created_at DESC LIMIT :limit"""
+    params["limit"] = MAX_COMMENTS
+    return list(reversed(session.execute(text(sql), params).all()))
 
 
 def group_comments(comments: list[str], *, max_themes: int = 8, seed: int = 0) -> tuple[list[int], list[list[str]]]:
