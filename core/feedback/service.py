@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.accounts.models import Account, AccountStatus, Contact
 from core.audit.service import record
-from core.auth.roles import Permission, require
+from core.auth.roles import Permission, has_permission, require
 from core.feedback.models import (SCORE_RANGE, CsatRequest, DetractorFollowUp, FeedbackItem, FeedbackKind,
                                   FeedbackSource, FollowUpStatus, NpsSurveyOffer, RoadmapItem, RoadmapLink,
                                   RoadmapStatus, SubscriptionEvent, SubscriptionEventType)
@@ -252,9 +252,28 @@ def open_followup_if_detractor(*, session: Session, item: FeedbackItem, now: dat
                            opened_at=now or item.created_at)
     session.add(fu)
     session.flush()
+    _mail_owner(session, fu, account, item)
     record(session=session, actor="system", action="feedback.followup_open", entity="detractor_followup",
            entity_id=fu.id, details={"account": account.key, "score": item.score, "owner_user_id": account.owner_user_id})
     return fu
+
+
+def _mail_owner(session: Session, fu: DetractorFollowUp, account: Account, item: FeedbackItem) -> None:
+    from core.auth.models import User
+    from core.config import get_settings
+    from core.mail.service import queue_mail
+
+    owner = session.get(User, fu.owner_user_id) if fu.owner_user_id else None
+    if owner is None or not owner.active or not owner.email:
+        return
+    contact = session.get(Contact, item.contact_id) if item.contact_id else None
+    body = (f"{account.name} ({account.plan}, MRR {account.mrr}) answered the NPS survey with {item.score} of 10"
+            f"{' (' + contact.name + ', ' + contact.email + ')' if contact else ''}.\n\n"
+            f"Their comment:\n{item.comment or '(none)'}\n\n"
+            f"Please get in touch and mark follow-up #{fu.id} done on the Feedback page when you have:\n"
+            f"{get_settings().app_url.rstrip('/')}/feedback\n")
+    queue_mail(session=session, to=owner.email, subject=f"Detractor follow-up: {account.name} gave NPS {item.score}",
+               body=body, kind="detractor_followup")
 
 
 def complete_followup(*, session: Session, actor, followup_id: int, note: str = "", now: datetime | None = None) -> DetractorFollowUp:
@@ -262,10 +281,10 @@ def complete_followup(*, session: Session, actor, followup_id: int, note: str = 
     fu = session.get(DetractorFollowUp, followup_id)
     if fu is None:
         raise FeedbackError(f"no follow-up {followup_id}")
-    if fu.owner_user_id is None or getattr(actor, "id", None) != fu.owner_user_id:
-        require(actor, Permission.VIEW_FEEDBACK)
-    elif not getattr(actor, "active", False):
-        require(actor, Permission.VIEW_FEEDBACK)
+    is_owner = fu.owner_user_id is not None and getattr(actor, "id", None) == fu.owner_user_id
+    # The owner (an agent or lead) closes it as part of their ticket work; others need the feedback view.
+    require(actor, Permission.WORK_TICKETS if is_owner and has_permission(actor.role, Permission.WORK_TICKETS)
+            else Permission.VIEW_FEEDBACK)
     if fu.status == FollowUpStatus.DONE:
         raise FeedbackError(f"follow-up {followup_id} is already done")
     fu.status, fu.done_at, fu.done_by, fu.note = FollowUpStatus.DONE, _now(now), actor.id, check_comment(note)

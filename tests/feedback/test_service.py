@@ -68,6 +68,8 @@ def test_detractor_from_paying_account_opens_followup_for_owner(session, make_ac
     service.submit_nps(session=session, actor=c2, score=2, now=NOW)
     fus = session.scalars(select(DetractorFollowUp)).all()
     assert [(f.account_id, f.owner_user_id, f.status) for f in fus] == [(paying.id, owner.id, "open")]
+    mail = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "detractor_followup")).all()
+    assert len(mail) == 1 and mail[0].to_addr == owner.email and "slow" in mail[0].body
     other = make_user("agent")
     with pytest.raises(PermissionDenied):
         service.complete_followup(session=session, actor=other, followup_id=fus[0].id, now=NOW)
