@@ -95,9 +95,10 @@ def feature_tickets(*, session: Session, limit: int = 300) -> list[dict]:
     return [dict(r._mapping) for r in session.execute(text(sql), {"limit": limit})]
 
 
-def followups(*, session: Session, status: str | None = None, limit: int = 500) -> list[dict]:
+def followups(*, session: Session, status: str | None = None, owner_user_id: int | None = None,
+              limit: int = 500) -> list[dict]:
     """Detractor follow-ups (open first), with the account, owner, score, comment and hours taken."""
-    sql = f"""
+    sql = """
         SELECT d.id, d.status, d.opened_at, d.done_at, a.name AS account, a.plan, a.mrr, u.name AS owner,
                d.owner_user_id, f.score, f.comment, d.note,
                round((extract(epoch FROM coalesce(d.done_at, now()) - d.opened_at) / 3600.0)::numeric, 1) AS hours
@@ -105,9 +106,10 @@ def followups(*, session: Session, status: str | None = None, limit: int = 500) 
           JOIN accounts a ON a.id = d.account_id
           JOIN feedback_items f ON f.id = d.feedback_item_id
           LEFT JOIN users u ON u.id = d.owner_user_id
-         {"WHERE d.status = :status" if status else ""}
+         WHERE (CAST(:status AS text) IS NULL OR d.status = :status)
+           AND (CAST(:owner AS integer) IS NULL OR d.owner_user_id = :owner)
          ORDER BY (d.status = 'open') DESC, d.opened_at DESC LIMIT :limit"""
-    rows = session.execute(text(sql), {"status": status, "limit": limit})
+    rows = session.execute(text(sql), {"status": status, "owner": owner_user_id, "limit": limit})
     return [dict(r._mapping) for r in rows]
 
 

@@ -102,11 +102,11 @@ def feature_tickets() -> list[dict]:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def followups(status: str | None = None) -> list[dict]:
+def followups(status: str | None = None, owner_user_id: int | None = None) -> list[dict]:
     from core.feedback.queries import followups as q
 
     with session_scope() as s:
-        return q(session=s, status=status)
+        return q(session=s, status=status, owner_user_id=owner_user_id)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -156,6 +156,32 @@ def render_ticket_roadmap(user, ticket_id: int) -> None:
                 st.rerun()
             except FeedbackError as exc:
                 st.error(str(exc))
+
+
+def render_my_followups(user) -> None:
+    """For an account owner (on the overview or queue): their open detractor follow-ups, each markable done."""
+    from core.feedback import service
+    from core.feedback.service import FeedbackError
+    from core.ui.context import flash
+
+    mine = followups("open", user.id)
+    if not mine:
+        return
+    st.subheader(f"Detractor follow-ups for you ({len(mine)})")
+    for f in mine:
+        with st.form(f"my_followup_{f['id']}"):
+            st.text(f"#{f['id']} {f['account']} ({f['plan']}) gave NPS {f['score']}, "
+                    f"{f['hours']:.0f} h ago: {f['comment'] or '(no comment)'}")
+            note = st.text_input("What was done", key=f"my_followup_note_{f['id']}")
+            if st.form_submit_button("Mark done"):
+                try:
+                    with session_scope() as s:
+                        service.complete_followup(session=s, actor=user, followup_id=f["id"], note=note)
+                    clear()
+                    flash(f"Follow-up #{f['id']} done.")
+                    st.rerun()
+                except FeedbackError as exc:
+                    st.error(str(exc))
 
 
 # --- the portal widget --------------------------------------------------------------------------------

@@ -237,3 +237,35 @@ def test_a_ticket_is_linked_to_the_roadmap_from_its_page(feedback_db_url):
         assert s.scalar(select(RoadmapLink.id).where(RoadmapLink.ticket_id == tid, RoadmapLink.roadmap_item_id == rid))
     again = AppTest.from_function(_ticket_widget, args=("lead", tid)).run()
     assert f"Roadmap: {title} (planned)" in [t.value for t in again.text]
+
+
+def _my_followups(username):
+    from sqlalchemy import select
+
+    from core.auth.models import User
+    from core.db import session_scope
+    from core.ui.feedback import render_my_followups
+
+    with session_scope() as s:
+        user = s.scalar(select(User).where(User.username == username))
+        s.expunge(user)
+    render_my_followups(user)
+
+
+def test_an_owner_closes_a_follow_up_from_their_own_list(feedback_db_url):
+    from streamlit.testing.v1 import AppTest
+
+    from core.feedback.models import DetractorFollowUp
+
+    at = AppTest.from_function(_my_followups, args=("lead",)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.subheader and at.subheader[0].value.startswith("Detractor follow-ups for you")
+    first = at.text_input[0]
+    fid = int(first.key.rsplit("_", 1)[1])
+    first.input("Called them, fix ships Friday")
+    next(b for b in at.button if b.form_id == f"my_followup_{fid}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    with session_scope() as s:
+        fu = s.get(DetractorFollowUp, fid)
+        assert (fu.status, fu.note) == ("done", "Called them, fix ships Friday")
+    assert not AppTest.from_function(_my_followups, args=("pm",)).run().subheader  # owns no accounts
