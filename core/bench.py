@@ -12,6 +12,7 @@ BENCH_MODULES = [
     "core.sla.bench",
     "core.backups.bench",
     "core.flags.bench",
+    "core.feedback.bench",
 ]
 
 

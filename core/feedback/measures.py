@@ -138,27 +138,43 @@ def rating_average(*, session: Session, start: datetime, end: datetime) -> dict:
 # active again at the start of the next. Revenue churn weighs the same accounts by their MRR at the
 # start of the period.
 CHURN_BODY = """
-    SELECT m.m_start AS month, {plan_col}
+    SELECT b.m_start AS month, {plan_col}
            count(*) AS active_at_start,
-           count(*) FILTER (WHERE c.cancelled) AS cancelled,
-           CASE WHEN count(*) > 0 THEN count(*) FILTER (WHERE c.cancelled)::numeric / count(*) END AS logo_churn,
-           coalesce(sum(s.mrr), 0) AS mrr_at_start,
-           coalesce(sum(s.mrr) FILTER (WHERE c.cancelled), 0) AS mrr_cancelled,
-           CASE WHEN sum(s.mrr) > 0 THEN coalesce(sum(s.mrr) FILTER (WHERE c.cancelled), 0) / sum(s.mrr) END AS revenue_churn
-      FROM months m
-      CROSS JOIN accounts a
-      CROSS JOIN LATERAL (SELECT ev.type, ev.mrr FROM ev WHERE ev.account_id = a.id AND ev.at < m.m_start
-                           ORDER BY ev.at DESC, ev.seq DESC LIMIT 1) s
-      CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM ev WHERE ev.account_id = a.id AND ev.type = 'cancelled'
-                                          AND ev.at >= m.m_start AND ev.at < m.m_end) AS cancelled) c
-     WHERE s.type <> 'cancelled'
-     GROUP BY m.m_start {plan_group}"""
+           count(*) FILTER (WHERE c.account_id IS NOT NULL) AS cancelled,
+           CASE WHEN count(*) > 0 THEN count(*) FILTER (WHERE c.account_id IS NOT NULL)::numeric / count(*) END AS logo_churn,
+           coalesce(sum(b.mrr), 0) AS mrr_at_start,
+           coalesce(sum(b.mrr) FILTER (WHERE c.account_id IS NOT NULL), 0) AS mrr_cancelled,
+           CASE WHEN sum(b.mrr) > 0
+                THEN coalesce(sum(b.mrr) FILTER (WHERE c.account_id IS NOT NULL), 0) / sum(b.mrr) END AS revenue_churn
+      FROM base b
+      LEFT JOIN cancels c ON c.m_start = b.m_start AND c.account_id = b.account_id
+      {plan_join}
+     GROUP BY b.m_start {plan_group}"""
+
+# Each event's state holds from its time until the account's next event; the state at a period's start
+# is the one whose interval contains the instant just before it (valid_from < m_start <= valid_to).
+STATE_CTES = """
+iv AS (
+    SELECT account_id, type, mrr, at AS valid_from,
+           lead(at) OVER (PARTITION BY account_id ORDER BY at, seq) AS valid_to
+      FROM ev
+),
+base AS (
+    SELECT m.m_start, iv.account_id, iv.mrr
+      FROM months m JOIN iv ON iv.valid_from < m.m_start AND (iv.valid_to IS NULL OR iv.valid_to >= m.m_start)
+     WHERE iv.type <> 'cancelled'
+),
+cancels AS (
+    SELECT DISTINCT m.m_start, ev.account_id
+      FROM months m JOIN ev ON ev.type = 'cancelled' AND ev.at >= m.m_start AND ev.at < m.m_end
+)"""
 
 
 def _churn_rows(session: Session, months_sql: str, params: dict, by_plan: bool) -> list[dict]:
     plan_col, plan_group = ("a.plan,", ", a.plan") if by_plan else ("", "")
-    body = CHURN_BODY.format(plan_col=plan_col, plan_group=plan_group)
-    sql = f"""WITH {EVENTS_CTE}, {months_sql},
+    plan_join = "JOIN accounts a ON a.id = b.account_id" if by_plan else ""
+    body = CHURN_BODY.format(plan_col=plan_col, plan_group=plan_group, plan_join=plan_join)
+    sql = f"""WITH {EVENTS_CTE}, {months_sql}, {STATE_CTES},
         churn AS ({body})
         SELECT m.m_start AS month, {"c.plan," if by_plan else ""}
                coalesce(c.active_at_start, 0) AS active_at_start, coalesce(c.cancelled, 0) AS cancelled,
