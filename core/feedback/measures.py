@@ -74,19 +74,32 @@ def nps(*, session: Session, start: datetime, end: datetime) -> dict:
 
 def nps_by_month(*, session: Session, start: datetime, end: datetime, by_plan: bool = False) -> list[dict]:
     """NPS per calendar month (and per account plan when by_plan), months without responses included."""
-    plan_col, plan_join, plan_group = ("a.plan,", "JOIN accounts a ON a.id = f.account_id", ", a.plan") if by_plan else ("", "", "")
-    sql = f"""WITH {MONTHS_CTE}
-        SELECT m.m_start AS month, {plan_col} {NPS_SELECT}
-          FROM months m
-          {"JOIN" if by_plan else "LEFT JOIN"} feedback_items f
-            ON f.kind = 'nps' AND f.created_at >= m.m_start AND f.created_at < m.m_end
-               AND f.created_at >= :start AND f.created_at < :end
-          {plan_join}
-         GROUP BY m.m_start {plan_group} ORDER BY m.m_start {plan_group}"""
-    rows = _rows(session, sql, min_n=MIN_NPS_RESPONSES, **_period(start, end))
+    rows = _monthly(session, "nps", NPS_SELECT, ("responses", "promoters", "detractors", "nps", "too_few"),
+                    start, end, by_plan, min_n=MIN_NPS_RESPONSES)
     for r in rows:
         r["nps"] = _f(r["nps"])
+        if r["responses"] is None:
+            r.update(responses=0, promoters=0, detractors=0, too_few=True)
     return rows
+
+
+# One scan of the period's items grouped by month (index-friendly), then joined to the list of months.
+MONTH_OF_F = "date_trunc('month', f.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+
+
+def _monthly(session: Session, kind: str, select: str, columns: tuple[str, ...], start: datetime, end: datetime,
+             by_plan: bool, **params) -> list[dict]:
+    plan_col, plan_join, plan_group = ("a.plan,", "JOIN accounts a ON a.id = f.account_id", ", a.plan") \
+        if by_plan else ("", "", "")
+    sql = f"""WITH {MONTHS_CTE},
+        agg AS (SELECT {MONTH_OF_F} AS month, {plan_col} {select}
+                  FROM feedback_items f {plan_join}
+                 WHERE f.kind = :kind AND f.created_at >= :start AND f.created_at < :end
+                 GROUP BY 1 {plan_group})
+        SELECT m.m_start AS month, {"agg.plan," if by_plan else ""} {", ".join("agg." + c for c in columns)}
+          FROM months m {"JOIN" if by_plan else "LEFT JOIN"} agg ON agg.month = m.m_start
+         ORDER BY m.m_start {", agg.plan" if by_plan else ""}"""
+    return _rows(session, sql, kind=kind, **params, **_period(start, end))
 
 
 # --- CSAT and ratings ---------------------------------------------------------------------------------
@@ -106,18 +119,11 @@ def csat(*, session: Session, start: datetime, end: datetime) -> dict:
 
 def csat_by_month(*, session: Session, start: datetime, end: datetime, by_plan: bool = False) -> list[dict]:
     """CSAT share and average per calendar month (and per plan when by_plan)."""
-    plan_col, plan_join, plan_group = ("a.plan,", "JOIN accounts a ON a.id = f.account_id", ", a.plan") if by_plan else ("", "", "")
-    sql = f"""WITH {MONTHS_CTE}
-        SELECT m.m_start AS month, {plan_col} {CSAT_SELECT}
-          FROM months m
-          {"JOIN" if by_plan else "LEFT JOIN"} feedback_items f
-            ON f.kind = 'csat' AND f.created_at >= m.m_start AND f.created_at < m.m_end
-               AND f.created_at >= :start AND f.created_at < :end
-          {plan_join}
-         GROUP BY m.m_start {plan_group} ORDER BY m.m_start {plan_group}"""
-    rows = _rows(session, sql, **_period(start, end))
+    rows = _monthly(session, "csat", CSAT_SELECT, ("responses", "csat_share", "csat_average"), start, end, by_plan)
     for r in rows:
         r["csat_share"], r["csat_average"] = _f(r["csat_share"]), _f(r["csat_average"])
+        if r["responses"] is None:
+            r["responses"] = 0
     return rows
 
 
@@ -233,17 +239,23 @@ def bug_fix_by_month(*, session: Session, start: datetime, end: datetime) -> lis
 
 # --- feedback implemented -----------------------------------------------------------------------------
 
-IMPLEMENTED = """EXISTS (SELECT 1 FROM roadmap_links l JOIN roadmap_items r ON r.id = l.roadmap_item_id
-                    WHERE l.feedback_item_id = f.id AND r.status = 'shipped' AND r.shipped_at <= :now)"""
+# Feedback items linked to a roadmap item shipped by :now, computed once and hash-joined.
+IMPLEMENTED_CTE = """
+impl AS (
+    SELECT DISTINCT l.feedback_item_id
+      FROM roadmap_links l JOIN roadmap_items r ON r.id = l.roadmap_item_id
+     WHERE l.feedback_item_id IS NOT NULL AND r.status = 'shipped' AND r.shipped_at <= :now
+)"""
 
 
 def feedback_implemented(*, session: Session, start: datetime, end: datetime, now: datetime | None = None) -> dict:
     """Share of the period's feedback items linked to a roadmap item shipped at any time up to now."""
     now = _utc(now or datetime.now(timezone.utc))
-    row = _rows(session, f"""SELECT count(*) AS items, count(*) FILTER (WHERE {IMPLEMENTED}) AS implemented,
-                                    CASE WHEN count(*) > 0 THEN (count(*) FILTER (WHERE {IMPLEMENTED}))::numeric / count(*) END AS share
-                               FROM feedback_items f WHERE f.created_at >= :start AND f.created_at < :end""",
-                now=now, **_period(start, end))[0]
+    row = _rows(session, f"""WITH {IMPLEMENTED_CTE}
+        SELECT count(*) AS items, count(i.feedback_item_id) AS implemented,
+               CASE WHEN count(*) > 0 THEN count(i.feedback_item_id)::numeric / count(*) END AS share
+          FROM feedback_items f LEFT JOIN impl i ON i.feedback_item_id = f.id
+         WHERE f.created_at >= :start AND f.created_at < :end""", now=now, **_period(start, end))[0]
     row["share"] = _f(row["share"])
     return row
 
@@ -252,14 +264,15 @@ def feedback_implemented_by_month(*, session: Session, start: datetime, end: dat
                                   now: datetime | None = None) -> list[dict]:
     """The feedback-implemented share per calendar month the feedback was given in."""
     now = _utc(now or datetime.now(timezone.utc))
-    sql = f"""WITH {MONTHS_CTE}
-        SELECT m.m_start AS month, count(f.id) AS items,
-               count(f.id) FILTER (WHERE {IMPLEMENTED}) AS implemented,
-               CASE WHEN count(f.id) > 0 THEN (count(f.id) FILTER (WHERE {IMPLEMENTED}))::numeric / count(f.id) END AS share
-          FROM months m
-          LEFT JOIN feedback_items f ON f.created_at >= m.m_start AND f.created_at < m.m_end
-               AND f.created_at >= :start AND f.created_at < :end
-         GROUP BY m.m_start ORDER BY m.m_start"""
+    sql = f"""WITH {MONTHS_CTE}, {IMPLEMENTED_CTE},
+        agg AS (SELECT {MONTH_OF_F} AS month, count(*) AS items, count(i.feedback_item_id) AS implemented
+                  FROM feedback_items f LEFT JOIN impl i ON i.feedback_item_id = f.id
+                 WHERE f.created_at >= :start AND f.created_at < :end
+                 GROUP BY 1)
+        SELECT m.m_start AS month, coalesce(agg.items, 0) AS items, coalesce(agg.implemented, 0) AS implemented,
+               CASE WHEN agg.items > 0 THEN agg.implemented::numeric / agg.items END AS share
+          FROM months m LEFT JOIN agg ON agg.month = m.m_start
+         ORDER BY m.m_start"""
     rows = _rows(session, sql, now=now, **_period(start, end))
     for r in rows:
         r["share"] = _f(r["share"])
