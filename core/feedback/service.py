@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.accounts.models import Account, AccountStatus, Contact
@@ -93,8 +94,9 @@ def submit_rating(*, session: Session, actor, score: int, comment: str = "", pag
 def nps_offer(*, session: Session, contact_id: int, now: datetime | None = None, create: bool = True) -> NpsSurveyOffer | None:
     """The contact's open NPS offer; a new one when none was made in the last 90 days (and create is set)."""
     now = _now(now)
-    last = session.scalars(select(NpsSurveyOffer).where(NpsSurveyOffer.contact_id == contact_id)
-                           .order_by(NpsSurveyOffer.offered_at.desc()).limit(1)).first()
+    q = (select(NpsSurveyOffer).where(NpsSurveyOffer.contact_id == contact_id)
+         .order_by(NpsSurveyOffer.offered_at.desc()).limit(1))
+    last = session.scalars(q if create else q.with_for_update()).first()  # answering locks the offer
     if last is not None and last.offered_at > now - NPS_INTERVAL:
         return last if last.answered_at is None and last.dismissed_at is None else None
     answered_recently = session.scalar(
@@ -170,8 +172,12 @@ def submit_csat(*, session: Session, actor, ticket_id: int, score: int, comment:
     item = FeedbackItem(kind=FeedbackKind.CSAT, score=score, comment=comment, page=f"ticket/{ticket.id}",
                         language=contact.language, source=FeedbackSource.PORTAL, account_id=ticket.account_id,
                         contact_id=contact.id, ticket_id=ticket.id, created_at=now, updated_at=now)
-    session.add(item)
-    session.flush()
+    try:
+        with session.begin_nested():  # a rating sent twice at once: the database's one-CSAT-per-ticket rule decides
+            session.add(item)
+            session.flush()
+    except IntegrityError:
+        raise FeedbackError(f"{ticket.reference} was just rated; reload to change the rating") from None
     req = session.scalar(select(CsatRequest).where(CsatRequest.ticket_id == ticket.id))
     if req is not None and req.answered_at is None:
         req.answered_at = now
