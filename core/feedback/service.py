@@ -102,7 +102,7 @@ def nps_offer(*, session: Session, contact_id: int, now: datetime | None = None,
     answered_recently = session.scalar(
         select(FeedbackItem.id).where(FeedbackItem.contact_id == contact_id, FeedbackItem.kind == FeedbackKind.NPS,
                                       FeedbackItem.created_at > now - NPS_INTERVAL).limit(1))
-    if answered_recently or not create:
+    if answered_recently or not create or session.get(Contact, contact_id) is None:
         return None
     offer = NpsSurveyOffer(contact_id=contact_id, offered_at=now)
     session.add(offer)
