@@ -28,42 +28,42 @@ THEMES = {
         "El panel va muy lento al cargar los gráficos",
     ]),
     "export": (-0.3, [
-        "Please add CSV export for conversation logs",
-        "We need to export reports to Excel for our finance team",
-        "Export of analytics data to CSV is missing",
+        "Please add CSV export for reports",
+        "We need to export reports to CSV and Excel for our finance team",
+        "Export of analytics reports to CSV is missing",
     ], [
         "Necesitamos exportar los informes a CSV",
-        "Falta exportar los datos de analítica a Excel",
+        "Falta exportar los informes de analítica a CSV y Excel",
     ]),
     "sso": (-0.5, [
-        "We need SSO with Okta for our whole team",
-        "Single sign-on (SSO) with Azure AD is a must for us",
+        "We need SSO login with Okta for our whole team",
+        "SSO login with Azure AD is a must for us",
         "Login with SAML SSO please, passwords are a security risk",
     ], [
-        "Necesitamos inicio de sesión único SSO con Okta",
+        "Necesitamos login con SSO y Okta",
         "El login con SAML SSO es imprescindible para nosotros",
     ]),
     "billing": (-0.8, [
-        "Invoices are confusing and billing charged us twice",
-        "The billing page shows the wrong price on the invoice",
+        "Billing charged us twice and the invoice is confusing",
+        "The invoice shows the wrong price, billing is confusing",
     ], [
-        "La factura es confusa, nos cobraron dos veces",
-        "La facturación muestra un precio incorrecto en la factura",
+        "La factura es confusa, facturación nos cobró dos veces",
+        "La factura muestra un precio incorrecto, la facturación es confusa",
     ]),
     "support": (1.0, [
-        "Support team was fast and friendly, solved quickly",
-        "Great support, the agent solved it quickly",
-        "Excellent help from support, solved it in minutes",
+        "Support solved it quickly, a friendly team",
+        "Great support, they solved it quickly",
+        "Support answered quickly and solved it in minutes",
     ], [
-        "El equipo de soporte fue rápido y amable, lo resolvieron enseguida",
-        "Excelente atención del soporte, lo resolvieron rápido",
+        "El soporte lo resolvió rápido, un equipo amable",
+        "Excelente soporte, lo resolvieron muy rápido",
     ]),
     "docs": (-0.2, [
         "The API documentation lacks examples for webhooks",
-        "Docs for webhooks are outdated and the API examples fail",
+        "Webhooks documentation is outdated and the API examples fail",
     ], [
         "La documentación de la API no tiene ejemplos de webhooks",
-        "La documentación de webhooks está desactualizada",
+        "La documentación de webhooks está desactualizada, faltan ejemplos",
     ]),
     "builder": (0.7, [
         "Love the new visual agent builder, very easy to use",
@@ -74,7 +74,7 @@ THEMES = {
     ]),
 }
 THEME_WEIGHTS = {"performance": 3, "export": 2, "sso": 2, "billing": 1.2, "support": 3, "docs": 1.2, "builder": 1.6}
-CSAT_THEME_WEIGHTS = {"performance": 1, "billing": 1, "support": 5, "docs": 1}
+CSAT_THEME_WEIGHTS = {"performance": 1, "billing": 1, "support": 2.5, "docs": 1}
 PAGES = ["/dashboard", "/agents", "/agents/builder", "/analytics", "/billing", "/integrations", "/settings/team"]
 PLAN_BASE = {"free": -0.8, "starter": 0.0, "pro": 0.5, "enterprise": 0.7}
 
@@ -192,7 +192,7 @@ def seed(*, session: Session, rng: random.Random, now: datetime, days: int, tick
             acc = by_id[t.account_id]
             score = round(rng.gauss(4.2 + quality(at, acc.plan) / 2.0, 0.8))
             add("csat", score, at, contact_by_id[t.requester_id], ticket_id=t.id, page=f"ticket/{t.id}",
-                with_comment=0.35)
+                with_comment=0.22)
 
     ids = list(session.scalars(insert(FeedbackItem).returning(FeedbackItem.id, sort_by_parameter_order=True), items)) \
         if items else []

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 MIN_COMMENTS = 8
+MERGE_SIMILARITY = 0.3   # word groups this alike (cosine of their term profiles) are one theme
 MAX_COMMENTS = 5000  # the newest comments of the period; enough for themes, bounded in time
 
 SPANISH_STOP_WORDS = frozenset("""
@@ -40,6 +41,8 @@ GLOSSARY = {
     "invoices": "invoice", "graficos": "charts", "lentos": "slow", "lentas": "slow",
     "confusa": "confusing", "confuso": "confusing", "incorrecto": "wrong", "incorrecta": "wrong",
     "muestra": "shows", "veces": "twice", "caida": "outage", "caidas": "outages",
+    "excelente": "excellent", "atencion": "help", "ayuda": "help", "equipo": "team", "cobro": "charged",
+    "resolvio": "solved", "desactualizada": "outdated", "desactualizado": "outdated", "slowly": "slow",
 }
 
 
@@ -73,7 +76,14 @@ def _comments(session: Session, start: datetime, end: datetime, filters: dict | 
 
 
 def group_comments(comments: list[str], *, max_themes: int = 8, seed: int = 0) -> tuple[list[int], list[list[str]]]:
-    """Assign each comment a theme index (-1 when it fits none) and return each theme's top terms."""
+    """Assign each comment a theme index (-1 when it fits none) and return each theme's top terms.
+
+    NMF finds up to twice as many word groups as themes wanted (people say one thing in several ways);
+    groups whose term profiles are alike (average cosine similarity of at least MERGE_SIMILARITY) are
+    then merged, and at most max_themes remain.
+    """
+    import numpy as np
+    from sklearn.cluster import AgglomerativeClustering
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -87,23 +97,27 @@ def group_comments(comments: list[str], *, max_themes: int = 8, seed: int = 0) -
     except ValueError:  # every word was a stop word or too rare
         return [-1] * len(comments), []
     terms = vectorizer.get_feature_names_out()
-    k = max(2, min(max_themes, len(comments) // 12, len(terms) - 1))
-    if k < 2 or len(terms) < 3:
+    k = min(2 * max_themes, len(comments) // 6, len(terms) - 1)
+    if k < 2:
         return [-1] * len(comments), []
     model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)
     weights = model.fit_transform(matrix)
-    top_terms = []
-    for component in model.components_:
-        ranked = [terms[i] for i in component.argsort()[::-1]]
-        chosen: list[str] = []
-        for term in ranked:  # skip a unigram already inside a chosen bigram, and vice versa
-            if any(term in c.split() or c in term.split() for c in chosen):
-                continue
-            chosen.append(term)
-            if len(chosen) == 3:
-                break
-        top_terms.append(chosen)
-    labels = [int(row.argmax()) if row.max() > 1e-6 else -1 for row in weights]
+    profiles = model.components_
+    norms = np.linalg.norm(profiles, axis=1, keepdims=True)
+    norms[norms == 0] = 1
+    groups = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                     distance_threshold=1 - MERGE_SIMILARITY).fit_predict(profiles / norms)
+    if groups.max() + 1 > max_themes:
+        groups = AgglomerativeClustering(n_clusters=max_themes, metric="cosine",
+                                         linkage="average").fit_predict(profiles / norms)
+    n_groups = int(groups.max()) + 1
+    merged_weights = np.zeros((weights.shape[0], n_groups))
+    merged_profiles = np.zeros((n_groups, profiles.shape[1]))
+    for component, group in enumerate(groups):
+        merged_weights[:, group] += weights[:, component]
+        merged_profiles[group] += profiles[component]
+    top_terms = [[terms[i] for i in profile.argsort()[::-1][:3]] for profile in merged_profiles]
+    labels = [int(row.argmax()) if row.max() > 1e-6 else -1 for row in merged_weights]
     return labels, top_terms
 
 
