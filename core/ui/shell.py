@@ -56,15 +56,18 @@ def main() -> None:
         _database_down(database().detail if not database().ok else str(exc).splitlines()[0])
         return
     auth = _authenticator(creds)
-    if not st.session_state.get(state.AUTH_STATUS):
+    user = None
+    if st.session_state.get(state.AUTH_STATUS):
+        from core.ui.context import current_user
+
+        user = current_user()
+        if user is None:  # disabled or deleted since the cookie was issued
+            auth.logout(location="unrendered")
+        elif _sidebar_user(auth, user):  # the user logged out in this run
+            user = None
+    if user is None:
         _login_page(auth)
         return
-    from core.ui.context import current_user
-
-    user = current_user()
-    if user is None:  # disabled or deleted since the cookie was issued
-        auth.logout(location="unrendered")
-        st.rerun()
     specs = pages_for(user.role)
     default_key = next((s.key for s in specs if Role(user.role) in s.default_for), specs[0].key if specs else None)
     sections: dict[str, list] = {}
@@ -72,7 +75,7 @@ def main() -> None:
         sections.setdefault(spec.section, []).append(
             st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.key, default=spec.key == default_key))
     nav = st.navigation(sections)
-    _sidebar(auth, user)
+    _sidebar_health()
     nav.run()
 
 
@@ -106,10 +109,22 @@ def _login_page(auth: stauth.Authenticate) -> None:
     st.navigation(pages, position="hidden").run()
 
 
-def _sidebar(auth: stauth.Authenticate, user) -> None:
+def _sidebar_user(auth: stauth.Authenticate, user) -> bool:
+    """Who is logged in, and the logout button; True when the user logged out in this run.
+
+    Rendered before the navigation so a logout shows the login form in the same run: no st.rerun(), which
+    would drop the component that deletes the login cookie.
+    """
     with st.sidebar:
         st.markdown(f"**{user.name}**  \n{Role(user.role).value.replace('_', ' ')}")
-        auth.logout("Log out", location="sidebar", key="logout")
+        if st.button("Log out", key="logout_button"):
+            auth.logout(location="unrendered")  # clears the session, deletes the cookie, blocks a cookie re-login
+            return True
+    return False
+
+
+def _sidebar_health() -> None:
+    with st.sidebar:
         with st.expander("System health", expanded=False):
             for name, ok, detail in _health():
                 (st.success if ok else st.error)(f"{name}: {'up' if ok else 'down'}", icon=":material/check_circle:" if ok else ":material/error:")

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -115,3 +116,14 @@ def login(page, base: str, username: str, password: str) -> None:
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+def wait_logged_in(page) -> None:
+    """After a successful login: wait for the auth cookie (the cookie component's last rerun), then idle."""
+    deadline = time.monotonic() + 30
+    while not any(c["name"] == "aftercare_auth" for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the login cookie was never set")
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(300)
+    wait_idle(page)

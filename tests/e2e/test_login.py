@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ADMIN_PASSWORD, DEMO_PASSWORD, login
+from tests.e2e.conftest import ADMIN_PASSWORD, DEMO_PASSWORD, login, wait_logged_in
 
 pytestmark = pytest.mark.e2e
 
@@ -30,4 +30,16 @@ def test_agent_cannot_reach_an_ops_page_even_by_url(live_app, page):
 def test_a_wrong_password_shows_an_error_and_no_console(live_app, page):
     login(page, live_app["url"], "admin", "not-the-password")
     expect(page.get_by_text("Wrong username or password.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Overview")).to_have_count(0)
+
+
+def test_logout_returns_to_the_login_form_and_a_reload_stays_logged_out(live_app, page):
+    login(page, live_app["url"], "lead", DEMO_PASSWORD)
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    wait_logged_in(page)
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("textbox", name="Username")).to_be_visible()
+    page.wait_for_function("() => !document.cookie.includes('aftercare_auth=')")  # the cookie is gone
+    page.reload()
+    expect(page.get_by_role("textbox", name="Username")).to_be_visible()
     expect(page.get_by_role("heading", name="Overview")).to_have_count(0)
