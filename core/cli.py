@@ -12,6 +12,7 @@ import sys
 GROUP_MODULES = [
     "core.db.cli",
     "core.auth.cli",
+    "core.tickets.cli",
     "core.tickets.classify_cli",
     "core.demo.cli",
     "core.worker_cli",
