@@ -103,17 +103,26 @@ def group_comments(comments: list[str], *, max_themes: int = 8, seed: int = 0) -
     model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)
     weights = model.fit_transform(matrix)
     profiles = model.components_
-    norms = np.linalg.norm(profiles, axis=1, keepdims=True)
-    norms[norms == 0] = 1
-    groups = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
-                                     distance_threshold=1 - MERGE_SIMILARITY).fit_predict(profiles / norms)
-    if groups.max() + 1 > max_themes:
-        groups = AgglomerativeClustering(n_clusters=max_themes, metric="cosine",
-                                         linkage="average").fit_predict(profiles / norms)
+    norms = np.linalg.norm(profiles, axis=1)
+    live = np.flatnonzero(norms > 0)             # NMF may leave a component empty
+    if len(live) == 0:
+        return [-1] * len(comments), []
+    groups = np.full(len(profiles), -1)
+    unit = profiles[live] / norms[live, None]
+    if len(live) == 1:
+        groups[live] = 0
+    else:
+        found = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                        distance_threshold=1 - MERGE_SIMILARITY).fit_predict(unit)
+        if found.max() + 1 > max_themes:
+            found = AgglomerativeClustering(n_clusters=max_themes, metric="cosine", linkage="average").fit_predict(unit)
+        groups[live] = found
     n_groups = int(groups.max()) + 1
     merged_weights = np.zeros((weights.shape[0], n_groups))
     merged_profiles = np.zeros((n_groups, profiles.shape[1]))
     for component, group in enumerate(groups):
+        if group < 0:
+            continue
         merged_weights[:, group] += weights[:, component]
         merged_profiles[group] += profiles[component]
     top_terms = [[terms[i] for i in profile.argsort()[::-1][:3]] for profile in merged_profiles]

@@ -45,3 +45,10 @@ def test_comment_themes_counts_and_trend(session, make_account):
     assert slow["by_month"] == {"2026-01": 1, "2026-02": 12} and slow["trend"] == "rising"
     assert export["by_month"] == {"2026-01": 12, "2026-02": 1} and export["trend"] == "falling"
     assert slow["negative_share"] == 1.0 and all(isinstance(e, str) for e in slow["examples"])
+
+
+def test_few_distinct_comments_repeated_many_times_still_group():
+    from core.feedback.bench import COMMENTS
+
+    labels, terms = group_comments([c for c in COMMENTS if c] * 100)
+    assert terms and all(label >= 0 for label in labels)
