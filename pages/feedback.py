@@ -262,6 +262,11 @@ with tab_roadmap:
 
 with tab_followups:
     st.caption("An NPS of 6 or less from a paying account opens a follow-up for the account's owner.")
+    summary = data.followup_summary(start, end)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Opened in the period", summary["opened"])
+    m2.metric("Still open", summary["open"])
+    m3.metric("Median time to done", num(summary["median_hours_to_done"], 1, " h"))
     which = st.segmented_control("Show", ["open", "done", "all"], default="open", key="fb_followup_status") or "open"
     fus = data.followups(None if which == "all" else which)
     if not fus:

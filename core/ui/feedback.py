@@ -109,6 +109,14 @@ def followups(status: str | None = None, owner_user_id: int | None = None) -> li
         return q(session=s, status=status, owner_user_id=owner_user_id)
 
 
+@st.cache_data(ttl=TTL, show_spinner=False)
+def followup_summary(start: datetime, end: datetime) -> dict:
+    from core.feedback.measures import followup_stats
+
+    with session_scope() as s:
+        return followup_stats(session=s, start=start, end=end)
+
+
 @st.cache_data(ttl=300, show_spinner=False)
 def accounts() -> list[dict]:
     from core.feedback.queries import accounts as q
@@ -119,7 +127,8 @@ def accounts() -> list[dict]:
 
 def clear() -> None:
     """Forget every cached read of this page (after a write)."""
-    for loader in (kpis, monthly, explorer, themes, roadmap, roadmap_links, ticket_roadmap, feature_tickets, followups):
+    for loader in (kpis, monthly, explorer, themes, roadmap, roadmap_links, ticket_roadmap, feature_tickets, followups,
+                   followup_summary):
         loader.clear()
 
 
