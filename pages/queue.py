@@ -103,8 +103,10 @@ if len(selected) > 1 and has_permission(user.role, Permission.BULK_REASSIGN):
                 st.error(str(exc))
 
 ticket_id = selected[0] if len(selected) == 1 else None
+if ticket_id is None and len(rows) == 1 and not selected:
+    ticket_id = int(rows[0]["id"])  # a search that finds one ticket (e.g. "AC-123") opens it
 if ticket_id is None:
-    st.caption("Select a ticket to open it; select several to reassign them together.")
+    st.caption("Select a ticket to open it (or search its number); select several to reassign them together.")
     st.stop()
 
 t = data.ticket_detail(ticket_id)
