@@ -307,7 +307,8 @@ def _followups(session: Session, rng: random.Random, now: datetime, ids: list[in
             continue
         opened = row["created_at"]
         done_at = None
-        if opened < now - timedelta(days=3) and rng.random() < 0.85 or rng.random() < 0.3:
+        age = now - opened
+        if rng.random() < (0.95 if age > timedelta(days=14) else 0.7 if age > timedelta(days=3) else 0.25):
             done_at = min(now, opened + timedelta(hours=rng.lognormvariate(3.0, 0.8)))
         rows.append(dict(feedback_item_id=fid, account_id=acc.id, owner_user_id=acc.owner_user_id, opened_at=opened,
                          status="done" if done_at else "open", done_at=done_at,
