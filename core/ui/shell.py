@@ -74,7 +74,7 @@ def main() -> None:
     for spec in specs:
         sections.setdefault(spec.section, []).append(
             st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.key, default=spec.key == default_key))
-    nav = st.navigation(sections)
+    nav = st.navigation(sections, expanded=True)  # every page a role may open is listed, none folded away
     _sidebar_health()
     nav.run()
 
