@@ -15,16 +15,17 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from core.accounts.models import Account, Contact
 from core.auth.models import Team, User
 from core.auth.service import hash_password
 from core.db import session_scope
+from core.demo.bulk import copy_rows, reserve_ids
 from core.demo.texts import COMPANIES, FIRST, LAST, TEXTS
-from core.tickets.enums import Category, CategorySource, Channel, EventKind, TicketStatus
-from core.tickets.models import Ticket, TicketEvent
+from core.tickets.enums import Category, CategorySource, Channel, TicketStatus
+from core.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,10 @@ TEAMS = [("tech", "Tech"), ("support", "Support"), ("product", "Product"), ("bil
 PLANS = [("free", 0, 0.15), ("starter", 99, 0.35), ("pro", 499, 0.35), ("enterprise", 2500, 0.15)]
 TZ = ZoneInfo("Europe/Madrid")
 CATEGORY_MIX = [("bug", 0.30), ("question", 0.32), ("feature", 0.14), ("performance", 0.12), ("billing", 0.12)]
+TICKETS_PER_ACCOUNT = 150  # big sets get more accounts (and contacts) in proportion
+TICKET_COLUMNS = ("id", "account_id", "requester_id", "subject", "description", "reproducible", "language", "channel",
+                  "status", "priority", "category", "category_source", "category_confidence", "needs_triage",
+                  "team_id", "assignee_id", "created_at", "updated_at", "first_response_at", "solved_at", "closed_at")
 DEMO_PASSWORD_ENV = "DEMO_PASSWORD"
 DEFAULT_DEMO_PASSWORD = "aftercare-demo"
 
@@ -58,7 +63,7 @@ def seed_all(*, session: Session, tickets: int, days: int, seed: int, now: datet
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     teams = _teams(session)
     staff = _staff(session, rng, teams)
-    accounts = _accounts(session, rng, now, days, staff)
+    accounts = _accounts(session, rng, now, days, staff, tickets)
     contacts = _contacts(session, rng, accounts)
     _customer_login(session, contacts)
     n = _tickets(session, rng, now, days, tickets, accounts, contacts, staff, teams)
@@ -125,10 +130,13 @@ def _staff(session: Session, rng: random.Random, teams: dict[str, Team]) -> list
     return users
 
 
-def _accounts(session: Session, rng: random.Random, now: datetime, days: int, staff: list[User]) -> list[Account]:
+def _accounts(session: Session, rng: random.Random, now: datetime, days: int, staff: list[User],
+              tickets: int = 0) -> list[Account]:
     owners = [u for u in staff if u.role in ("support_lead", "agent")]
     rows = []
-    for i, company in enumerate(COMPANIES):
+    companies = list(COMPANIES) + [f"{COMPANIES[i % len(COMPANIES)]} {i // len(COMPANIES) + 1}"
+                                   for i in range(max(0, tickets // TICKETS_PER_ACCOUNT - len(COMPANIES)))]
+    for i, company in enumerate(companies):
         plan, base, _ = rng.choices(PLANS, weights=[p[2] for p in PLANS])[0]
         started = now - timedelta(days=rng.randint(30, days + 400))
         churned = plan != "enterprise" and rng.random() < 0.12
@@ -186,6 +194,7 @@ def _tickets(session: Session, rng: random.Random, now: datetime, days: int, n: 
         if u.role == "agent" and u.team_id:
             agents_by_team.setdefault(u.team_id, []).append(u)
     live = list(accounts)
+    active = [a for a in live if not a.cancelled_at]
     drafts = []
     for _ in range(n):
         age_days = min(days - 0.01, rng.expovariate(1 / (days / 2.5)))
@@ -194,7 +203,7 @@ def _tickets(session: Session, rng: random.Random, now: datetime, days: int, n: 
             created = now - timedelta(minutes=rng.randint(5, 600))
         acc = rng.choice(live)
         if acc.cancelled_at and created > acc.cancelled_at:
-            acc = rng.choice([a for a in live if not a.cancelled_at])
+            acc = rng.choice(active)
         contact = rng.choice(by_account[acc.id])
         true_cat = rng.choices([c for c, _ in CATEGORY_MIX], weights=[w for _, w in CATEGORY_MIX])[0]
         lang = contact.language if rng.random() < 0.9 else ("es" if contact.language == "en" else "en")
@@ -202,9 +211,13 @@ def _tickets(session: Session, rng: random.Random, now: datetime, days: int, n: 
         reproducible = rng.choice([True, False, None]) if true_cat == "bug" else None
         drafts.append(dict(acc=acc, contact=contact, created=created, subject=subject, description=description,
                            reproducible=reproducible, lang=lang))
-    preds = classify_many([{"subject": d["subject"], "description": d["description"],
-                            "reproducible": d["reproducible"]} for d in drafts], local_only=True)
-    ticket_rows, event_plans = [], []
+    # Texts come from a small pool: categorise each distinct text once (same model, same answers).
+    keys = [(d["subject"], d["description"], d["reproducible"]) for d in drafts]
+    distinct = list(dict.fromkeys(keys))
+    answers = dict(zip(distinct, classify_many([{"subject": k[0], "description": k[1], "reproducible": k[2]}
+                                                for k in distinct], local_only=True)))
+    preds = [answers[k] for k in keys]
+    ticket_rows = []
     for d, p in zip(drafts, preds):
         category = Category(p.category)
         priority = suggest_priority(category=category, reproducible=d["reproducible"], plan=d["acc"].plan)
@@ -231,36 +244,50 @@ def _tickets(session: Session, rng: random.Random, now: datetime, days: int, n: 
             updated_at=max(x for x in (d["created"], first_at, solved_at) if x),
             first_response_at=first_at, solved_at=solved_at,
             closed_at=solved_at + timedelta(days=4) if status == TicketStatus.CLOSED else None))
-        event_plans.append((assignee, first_at, solved_at, status))
-    ids = []
-    for chunk in range(0, len(ticket_rows), 5000):
-        ids += list(session.scalars(insert(Ticket).returning(Ticket.id), ticket_rows[chunk:chunk + 5000]))
-    events = []
-    for tid, row, (assignee, first_at, solved_at, status) in zip(ids, ticket_rows, event_plans):
-        created = row["created_at"]
-        events.append(dict(ticket_id=tid, at=created, kind=EventKind.CREATED, public=True,
-                           actor_contact_id=row["requester_id"], body=row["description"],
-                           data={"channel": row["channel"], "category": row["category"], "source": "model",
-                                 "confidence": row["category_confidence"], "priority": row["priority"]}))
-        events.append(dict(ticket_id=tid, at=created, kind=EventKind.ASSIGNED, public=False,
-                           data={"team_id": row["team_id"], "assignee_id": row["assignee_id"], "auto": True}))
-        if first_at:
-            events.append(dict(ticket_id=tid, at=first_at, kind=EventKind.PUBLIC_REPLY, public=True,
-                               actor_user_id=assignee.id if assignee else None,
-                               body="Thanks for the details, we are looking into it." if row["language"] == "en"
-                               else "Gracias por los detalles, lo estamos revisando.", data={}))
-            events.append(dict(ticket_id=tid, at=first_at, kind=EventKind.STATUS, public=True,
-                               actor_user_id=assignee.id if assignee else None, data={"from": "new", "to": "open"}))
-            if status in (TicketStatus.PENDING, TicketStatus.ON_HOLD):
-                events.append(dict(ticket_id=tid, at=first_at + timedelta(minutes=1), kind=EventKind.STATUS, public=True,
-                                   actor_user_id=assignee.id if assignee else None, data={"from": "open", "to": status}))
-        if solved_at:
-            events.append(dict(ticket_id=tid, at=solved_at, kind=EventKind.STATUS, public=True,
-                               actor_user_id=assignee.id if assignee else None, data={"from": "open", "to": "solved"}))
-            if row["closed_at"]:
-                events.append(dict(ticket_id=tid, at=row["closed_at"], kind=EventKind.STATUS, public=True,
-                                   data={"from": "solved", "to": "closed"}))
-    for chunk in range(0, len(events), 10000):
-        session.execute(insert(TicketEvent), events[chunk:chunk + 10000])
-    session.flush()
+    ids = reserve_ids(session, "tickets", len(ticket_rows))
+    for tid, row in zip(ids, ticket_rows):
+        row["id"] = tid
+    copy_rows(session, "tickets", TICKET_COLUMNS, ([row.get(c) for c in TICKET_COLUMNS] for row in ticket_rows))
+    if ids:
+        session.execute(text(EVENTS_SQL), {"lo": ids[0], "hi": ids[-1]})
     return len(ids)
+
+
+# Each new ticket's timeline, derived in SQL from its row (same events the ticket service would have written):
+# created, auto-assigned, then the first reply and status changes, in ticket order.
+EVENTS_SQL = """
+INSERT INTO ticket_events (ticket_id, at, kind, public, actor_user_id, actor_contact_id, body, data)
+SELECT ticket_id, at, kind, public, actor_user_id, actor_contact_id, body, data FROM (
+  SELECT t.id AS ticket_id, 1 AS n, t.created_at AS at, 'created' AS kind, true AS public, NULL::int AS actor_user_id,
+         t.requester_id AS actor_contact_id, t.description AS body,
+         jsonb_build_object('channel', t.channel, 'category', t.category, 'source', 'model',
+                            'confidence', t.category_confidence, 'priority', t.priority) AS data
+    FROM tickets t WHERE t.id BETWEEN :lo AND :hi
+  UNION ALL
+  SELECT t.id, 2, t.created_at, 'assigned', false, NULL, NULL, NULL,
+         jsonb_build_object('team_id', t.team_id, 'assignee_id', t.assignee_id, 'auto', true)
+    FROM tickets t WHERE t.id BETWEEN :lo AND :hi
+  UNION ALL
+  SELECT t.id, 3, t.first_response_at, 'public_reply', true, t.assignee_id, NULL,
+         CASE WHEN t.language = 'en' THEN 'Thanks for the details, we are looking into it.'
+              ELSE 'Gracias por los detalles, lo estamos revisando.' END, '{}'::jsonb
+    FROM tickets t WHERE t.id BETWEEN :lo AND :hi AND t.first_response_at IS NOT NULL
+  UNION ALL
+  SELECT t.id, 4, t.first_response_at, 'status', true, t.assignee_id, NULL, NULL,
+         jsonb_build_object('from', 'new', 'to', 'open')
+    FROM tickets t WHERE t.id BETWEEN :lo AND :hi AND t.first_response_at IS NOT NULL
+  UNION ALL
+  SELECT t.id, 5, t.first_response_at + interval '1 minute', 'status', true, t.assignee_id, NULL, NULL,
+         jsonb_build_object('from', 'open', 'to', t.status)
+    FROM tickets t WHERE t.id BETWEEN :lo AND :hi AND t.first_response_at IS NOT NULL
+     AND t.status IN ('pending', 'on_hold')
+  UNION ALL
+  SELECT t.id, 6, t.solved_at, 'status', true, t.assignee_id, NULL, NULL,
+         jsonb_build_object('from', 'open', 'to', 'solved')
+    FROM tickets t WHERE t.id BETWEEN :lo AND :hi AND t.solved_at IS NOT NULL
+  UNION ALL
+  SELECT t.id, 7, t.closed_at, 'status', true, NULL, NULL, NULL,
+         jsonb_build_object('from', 'solved', 'to', 'closed')
+    FROM tickets t WHERE t.id BETWEEN :lo AND :hi AND t.solved_at IS NOT NULL AND t.closed_at IS NOT NULL
+) e ORDER BY ticket_id, n
+"""
