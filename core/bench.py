@@ -10,9 +10,11 @@ import importlib
 
 BENCH_MODULES = [
     "core.sla.bench",
+    "core.tickets.bench_classify",
     "core.backups.bench",
     "core.flags.bench",
     "core.feedback.bench",
+    "core.ui.bench_pages",
 ]
 
 

@@ -115,7 +115,7 @@ def human_corrections(*, session) -> list[dict]:
 
 
 def build_pipeline():
-    """TF-IDF over words (1-2) and characters (2-5, robust to typos and Spanish inflection) + logistic regression."""
+    """TF-IDF over words (1-2) and characters (2-4, robust to typos and Spanish inflection) + logistic regression."""
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -123,7 +123,7 @@ def build_pipeline():
 
     features = make_union(
         TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True, dtype=np.float32),
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, max_features=60000,
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2, sublinear_tf=True, max_features=60000,
                         dtype=np.float32),
     )
     return make_pipeline(features, LogisticRegression(C=5.0, max_iter=3000))
@@ -137,11 +137,12 @@ def fit(rows: list[dict]):
     return pipe
 
 
-def save_model(pipe, path: Path = MODEL_PATH, **meta) -> Path:
+def save_model(pipe, path: Path | None = None, **meta) -> Path:
     """Write the model artifact (joblib, compressed) with what it was trained on."""
     import joblib
     import sklearn
 
+    path = path or MODEL_PATH
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     joblib.dump({"model": pipe, "sklearn": sklearn.__version__, **meta}, tmp, compress=3)
@@ -149,13 +150,14 @@ def save_model(pipe, path: Path = MODEL_PATH, **meta) -> Path:
     return path
 
 
-def load_model(path: Path = MODEL_PATH):
+def load_model(path: Path | None = None):
     """The shipped model, or None when the artifact is missing or was written by another scikit-learn."""
     import warnings
 
     import joblib
     import sklearn
 
+    path = path or MODEL_PATH
     if not path.exists():
         return None
     try:
@@ -189,7 +191,7 @@ def get_model():
                     try:
                         save_model(pipe, examples=len(rows), corrections=0)
                     except OSError as exc:
-                        log.warning("cannot write %s: %s", MODEL_PATH, exc)
+                        log.warning("cannot write the model artifact: %s", exc)
                 _model = pipe
     return _model
 
@@ -358,8 +360,9 @@ def report(pipe, rows: Iterable[dict]) -> dict:
             "mistakes": [(r, p) for r, p in zip(rows, pred) if r["category"] != p]}
 
 
-def train(*, corrections: list[dict] | None = None, path: Path = MODEL_PATH) -> dict:
+def train(*, corrections: list[dict] | None = None, path: Path | None = None) -> dict:
     """Retrain on the corpus plus human corrections, write the artifact, and report accuracy on the holdout set."""
+    path = path or MODEL_PATH
     rows = load_corpus() + list(corrections or [])
     pipe = fit(rows)
     save_model(pipe, path, examples=len(rows), corrections=len(corrections or []))
