@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import get_settings
 
+POOL_SIZE = 5
+MAX_OVERFLOW = 5
 _engines: dict[str, Engine] = {}
 _factories: dict[str, sessionmaker] = {}
 
@@ -41,10 +44,11 @@ def get_engine(url: str | None = None) -> Engine:
         engine = create_engine(
             url,
             pool_pre_ping=True,
-            pool_size=5,
-            max_overflow=5,
+            pool_size=POOL_SIZE,
+            max_overflow=MAX_OVERFLOW,
             pool_timeout=10,
-            connect_args={"connect_timeout": 3, "application_name": "aftercare"},
+            # The pid in the name lets operators (and the load test) see each process's pool in pg_stat_activity.
+            connect_args={"connect_timeout": 3, "application_name": f"aftercare:{os.getpid()}"},
         )
         _engines[url] = engine
         _factories[url] = sessionmaker(engine, expire_on_commit=False)
