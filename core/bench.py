@@ -14,7 +14,6 @@ BENCH_MODULES = [
     "core.backups.bench",
     "core.flags.bench",
     "core.feedback.bench",
-    "core.ui.bench_pages",
 ]
 
 
