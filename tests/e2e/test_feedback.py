@@ -52,8 +52,16 @@ def test_customer_rating_is_found_in_the_explorer_and_linked_to_the_roadmap(live
     search.press("Enter")
     expect(pm.get_by_text("1 feedback items")).to_be_visible(timeout=30_000)
     link_form = pm.locator('[data-testid="stForm"]').filter(has_text="Feedback items (select rows above")
-    link_form.locator('[data-testid="stMultiSelect"]').click()
-    pm.get_by_role("option", name=re.compile(marker)).click()
+    picker = link_form.locator('[data-testid="stMultiSelect"] input')
+    expect(picker).to_be_visible(timeout=30_000)
+    picker.click()
+    picker.fill(marker)                                   # filter the options to this item
+    option = pm.get_by_role("option", name=re.compile(marker))
+    try:
+        option.click()
+    except Exception:
+        pm.screenshot(path="test-results/feedback-link-option.png", full_page=True)
+        raise
     pm.keyboard.press("Escape")
     link_form.get_by_role("button", name="Link", exact=True).click()
     expect(pm.get_by_text("Linked 1 feedback item(s)")).to_be_visible(timeout=30_000)
