@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlparse
-
 import requests
 from sqlalchemy import text
 
@@ -55,29 +53,25 @@ def alertmanager() -> Health:
 
 
 def storage() -> Health:
-    """Is the first backup target reachable (a local folder is checked for writability)?"""
-    targets = [t.strip() for t in get_settings().backup_targets.split(",") if t.strip()]
+    """Can every backup target be listed (a local folder, an S3 bucket)?"""
+    from core.backups.storage import parse_targets
+
+    try:
+        targets = parse_targets(get_settings().backup_targets)
+    except Exception as exc:  # a malformed BACKUP_TARGETS is reported, not raised
+        return Health("Storage", False, f"BACKUP_TARGETS: {_first_line(exc)}")
     if not targets:
         return Health("Storage", False, "no BACKUP_TARGETS configured")
-    first = targets[0]
-    try:
-        from core.backups.storage import open_target  # type: ignore[attr-defined]
+    for target in targets:
+        try:
+            target.keys()
+        except Exception as exc:
+            return Health("Storage", False, f"{_target_name(target)} unreachable: {_first_line(exc)}")
+    return Health("Storage", True, ", ".join(_target_name(t) for t in targets))
 
-        target = open_target(first)
-        ok, detail = target.health()
-        return Health("Storage", ok, detail)
-    except ImportError:
-        pass
-    except Exception as exc:
-        return Health("Storage", False, f"{first}: {_first_line(exc)}")
-    u = urlparse(first)
-    if u.scheme == "file":
-        import os
 
-        path = u.path
-        ok = os.path.isdir(path) and os.access(path, os.W_OK) or not os.path.exists(path)
-        return Health("Storage", ok, f"local folder {path}")
-    return Health("Storage", True, f"{len(targets)} target(s) configured")
+def _target_name(target) -> str:
+    return getattr(target, "name", None) or type(target).__name__  # name never carries credentials
 
 
 def all_checks() -> list[Health]:

@@ -94,10 +94,25 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{rep.when}", rep)
 
 
-def wait_idle(page) -> None:
-    """Wait until Streamlit has finished running the script (its status widget is gone)."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
+def wait_idle(page, quiet_ms: int = 800) -> None:
+    """Wait until Streamlit has not been running the script for quiet_ms (its status widget stays away).
+
+    A short run may come and go between two polls, and a component can ask for one more run right after,
+    so one glance is not enough: the app must stay quiet for a moment.
+    """
+    deadline = time.monotonic() + 60
+    quiet_since = None
+    while time.monotonic() < deadline:
+        running = page.locator("[data-testid='stStatusWidget']").count() > 0
+        now = time.monotonic()
+        if running:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif (now - quiet_since) * 1000 >= quiet_ms:
+            return
+        page.wait_for_timeout(100)
+    raise TimeoutError("the app kept running for a minute")
 
 
 def login(page, base: str, username: str, password: str) -> None:
@@ -111,7 +126,6 @@ def login(page, base: str, username: str, password: str) -> None:
     page.goto(base)
     expect(page.get_by_role("textbox", name="Username")).to_be_visible()
     page.locator("iframe").first.wait_for(state="attached")
-    page.wait_for_timeout(300)
     wait_idle(page)
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
@@ -125,5 +139,4 @@ def wait_logged_in(page) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("the login cookie was never set")
         page.wait_for_timeout(100)
-    page.wait_for_timeout(300)
     wait_idle(page)
