@@ -63,8 +63,13 @@ def test_customer_rating_is_found_in_the_explorer_and_linked_to_the_roadmap(live
         pm.screenshot(path="test-results/feedback-link-option.png", full_page=True)
         raise
     pm.keyboard.press("Escape")
+    expect(link_form.get_by_text(re.compile(marker)).first).to_be_visible(timeout=15_000)  # the chosen item
     link_form.get_by_role("button", name="Link", exact=True).click()
-    expect(pm.get_by_text("Linked 1 feedback item(s)")).to_be_visible(timeout=30_000)
+    try:
+        expect(pm.get_by_text("Linked 1 feedback item(s)")).to_be_visible(timeout=45_000)
+    except AssertionError:
+        pm.screenshot(path="test-results/feedback-link-done.png", full_page=True)
+        raise
     pm.context.close()
 
     engine = create_engine(live_app["database_url"], poolclass=pool.NullPool)
