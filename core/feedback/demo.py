@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.accounts.models import Account, Contact
 from core.auth.models import User
+from core.demo.bulk import copy_rows, reserve_ids
 from core.feedback import service
 from core.feedback.models import (CsatRequest, DetractorFollowUp, FeedbackItem, NpsSurveyOffer, RoadmapItem,
                                   RoadmapLink, SubscriptionEvent)
@@ -76,6 +77,8 @@ THEMES = {
 THEME_WEIGHTS = {"performance": 3, "export": 2, "sso": 2, "billing": 1.2, "support": 3, "docs": 1.2, "builder": 1.6}
 CSAT_THEME_WEIGHTS = {"performance": 1, "billing": 1, "support": 2.5, "docs": 1}
 PAGES = ["/dashboard", "/agents", "/agents/builder", "/analytics", "/billing", "/integrations", "/settings/team"]
+ITEM_COLUMNS = ("kind", "score", "comment", "page", "language", "source", "account_id", "contact_id", "ticket_id",
+                "created_at", "updated_at")
 PLAN_BASE = {"free": -0.8, "starter": 0.0, "pro": 0.5, "enterprise": 0.7}
 
 # roadmap title, feedback theme, status, shipped this many days ago (as a share of the demo window), ticket words
@@ -175,7 +178,8 @@ def seed(*, session: Session, rng: random.Random, now: datetime, days: int, tick
 
     # CSAT on solved tickets, about a third answered; a request (portal prompt) for the recent ones.
     solved = session.execute(select(Ticket.id, Ticket.account_id, Ticket.requester_id, Ticket.solved_at)
-                             .where(Ticket.solved_at.is_not(None), Ticket.requester_id.is_not(None))).all()
+                             .where(Ticket.solved_at.is_not(None), Ticket.requester_id.is_not(None))
+                             .order_by(Ticket.id)).all()
     contact_by_id = {c.id: c for c in contacts}
     requests = []
     for t in solved:
@@ -194,8 +198,9 @@ def seed(*, session: Session, rng: random.Random, now: datetime, days: int, tick
             add("csat", score, at, contact_by_id[t.requester_id], ticket_id=t.id, page=f"ticket/{t.id}",
                 with_comment=0.22)
 
-    ids = list(session.scalars(insert(FeedbackItem).returning(FeedbackItem.id, sort_by_parameter_order=True), items)) \
-        if items else []
+    ids = reserve_ids(session, FeedbackItem.__tablename__, len(items))  # bulk COPY: big demo sets load in seconds
+    copy_rows(session, FeedbackItem.__tablename__, ("id",) + ITEM_COLUMNS,
+              ((fid,) + tuple(row[c] for c in ITEM_COLUMNS) for fid, row in zip(ids, items)))
     for o in offers:
         idx = o.pop("index")
         o["feedback_item_id"] = ids[idx] if o["answered_at"] and idx < len(ids) else None
@@ -283,7 +288,7 @@ def _roadmap(session: Session, rng: random.Random, now: datetime, days: int, ids
             links.append(dict(roadmap_item_id=by_theme[theme], feedback_item_id=fid, linked_by=pm,
                               linked_at=row["created_at"] + timedelta(days=rng.uniform(0.5, 5))))
     features = session.execute(select(Ticket.id, Ticket.subject, Ticket.created_at)
-                               .where(Ticket.category == "feature")).all()
+                               .where(Ticket.category == "feature").order_by(Ticket.id)).all()
     for t in features:
         subject = t.subject.lower()
         for rid, words in by_words:

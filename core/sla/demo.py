@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -13,6 +13,8 @@ from core.sla.service import ensure_defaults, load_policy_set, refresh_many
 from core.sla.sweep import sweep
 from core.tickets.models import Ticket
 
+FULL_HISTORY_UP_TO = 20_000  # demo sets up to this size get every ticket's clocks
+RECENT_DAYS = 7
 DEMO_CALENDAR = {
     "timezone": "Europe/Madrid",
     "hours": {d: [["08:00", "14:00"], ["15:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
@@ -35,7 +37,10 @@ def seed(*, session: Session, rng: random.Random, now: datetime, days: int, tick
         session.add(SlaPolicy(priority=priority, plan="enterprise", first_response_minutes=fr, resolution_minutes=res,
                               warn_before_minutes=warn, business_hours=True, calendar_id=cal.id))
     session.flush()
-    ids = list(session.scalars(select(Ticket.id).order_by(Ticket.id)))
+    query = select(Ticket.id).order_by(Ticket.id)
+    if tickets > FULL_HISTORY_UP_TO:  # big sets: clocks of live and recent tickets (`python -m core sla backfill` does the rest)
+        query = query.where(Ticket.status.not_in(("solved", "closed")) | (Ticket.created_at >= now - timedelta(days=RECENT_DAYS)))
+    ids = list(session.scalars(query))
     policies = load_policy_set(session=session)
     for i in range(0, len(ids), 2000):
         refresh_many(session=session, ticket_ids=ids[i:i + 2000], now=now, policies=policies)
