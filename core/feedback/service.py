@@ -23,6 +23,9 @@ MAX_COMMENT = 5000
 MAX_PAGE = 2000
 DETRACTOR_MAX = 6
 SOLVED_STATUSES = ("solved", "closed")
+# Other domains react to a roadmap item's status change: "module:function", called as
+# function(session=..., item=..., before=..., actor=...) in the same transaction (a missing domain is skipped).
+ROADMAP_HOOKS = ["core.loop.roadmap:on_roadmap_status"]
 
 
 class FeedbackError(ValueError):
@@ -354,7 +357,20 @@ def set_roadmap_status(*, session: Session, actor, roadmap_item_id: int, status:
     session.flush()
     record(session=session, actor=actor, action="roadmap.status", entity="roadmap_item", entity_id=item.id,
            details={"from": before, "to": status, "shipped_at": item.shipped_at})
+    _run_roadmap_hooks(session=session, item=item, before=before, actor=actor)
     return item
+
+
+def _run_roadmap_hooks(*, session: Session, item: RoadmapItem, before: str | None, actor) -> None:
+    import importlib
+
+    for spec in ROADMAP_HOOKS:
+        module, func = spec.split(":")
+        try:
+            fn = getattr(importlib.import_module(module), func)
+        except (ImportError, AttributeError):
+            continue
+        fn(session=session, item=item, before=before, actor=actor)
 
 
 def link_feedback(*, session: Session, actor, roadmap_item_id: int, feedback_item_id: int) -> RoadmapLink:

@@ -49,6 +49,7 @@ PROVIDERS = [
     ("core.feedback.measures:feedback_kpis", "the feedback module"),
     ("core.monitoring.kpis:monitoring_kpis", "the monitoring module"),
     ("core.sla.reporting:sla_kpis", "the SLA module"),
+    ("core.loop.kpis:loop_kpis", "the fixes module"),
 ]
 
 

@@ -27,6 +27,30 @@ from core.releases import service
 from core.releases.models import Deployment, DeploymentStatus
 
 
+# Other domains react to a recorded deployment outcome (succeeded, rolled back): "module:function", called as
+# function(session=..., deployment=..., progress=...) in the recording transaction; a failing hook is logged and
+# never loses the deployment record (a missing domain is skipped).
+DEPLOYMENT_HOOKS = ["core.loop.fixes:on_deployment"]
+
+
+def _run_deployment_hooks(session: Session, deployment: Deployment, progress: Callable[[str], None]) -> None:
+    import importlib
+    import logging
+
+    for spec in DEPLOYMENT_HOOKS:
+        module, func = spec.split(":")
+        try:
+            fn = getattr(importlib.import_module(module), func)
+        except (ImportError, AttributeError):
+            continue
+        try:
+            with session.begin_nested():
+                fn(session=session, deployment=deployment, progress=progress)
+        except Exception as exc:
+            logging.getLogger(__name__).exception("deployment hook %s failed", spec)
+            progress(f"note: {spec} failed: {_first_line(exc)}")
+
+
 class StepFailed(Exception):
     """A release step failed; the message is the one line the page and the CLI show."""
 
@@ -375,6 +399,7 @@ def _record(result: ReleaseResult, *, actor: str, progress: Callable[[str], None
                 backup_id=result.backup_id, error=result.error, rollback=result.rollback, version=result.version,
                 commit=result.commit, revision_before=result.revision_before)
             result.deployment_id = dep.id
+            _run_deployment_hooks(s, dep, progress)
 
 
 # ------------------------------------------------------------------------------------------- rollback
@@ -403,7 +428,8 @@ def run_rollback(*, url: str, actor: str, script_location: Path | None = None, s
         live = outcome.get("url", url)
         if outcome["ok"] and _has_deployments(live):
             with _session(live) as s:
-                service.mark_rolled_back(session=s, actor=actor, deployment_id=dep_id, rollback=outcome)
+                dep = service.mark_rolled_back(session=s, actor=actor, deployment_id=dep_id, rollback=outcome)
+                _run_deployment_hooks(s, dep, progress)
         progress(("ok: " if outcome["ok"] else "FAILED: ") + outcome["message"])
         if outcome["ok"] and prev_version:
             progress(f"now deploy the code of {prev_version} (the previous deployment) on every replica")

@@ -1,0 +1,1 @@
+"""Closing the loop with customers: macros, roadmap notices, fixes that ship."""

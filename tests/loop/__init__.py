@@ -1,0 +1,1 @@
+"""Tests for closing the loop: macros, roadmap notices, fixes that ship."""
