@@ -57,6 +57,7 @@ class FeedbackItem(Base):
         CheckConstraint("char_length(comment) <= 5000", name="comment_length"),
         Index("ix_feedback_items_kind_created", "kind", "created_at"),
         Index("ix_feedback_items_account_created", "account_id", "created_at"),
+        Index("ix_feedback_items_created_at", "created_at"),
         # One CSAT per ticket, enforced by the database too.
         Index("uq_feedback_items_csat_ticket", "ticket_id", unique=True, postgresql_where=text("kind = 'csat'")),
     )
