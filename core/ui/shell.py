@@ -75,7 +75,8 @@ def main() -> None:
         sections.setdefault(spec.section, []).append(
             st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.key, default=spec.key == default_key))
     nav = st.navigation(sections, expanded=True)  # every page a role may open is listed, none folded away
-    _sidebar_health()
+    if Role(user.role) != Role.CUSTOMER:  # server names and outages are staff information
+        _sidebar_health()
     nav.run()
 
 
