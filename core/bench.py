@@ -14,6 +14,7 @@ BENCH_MODULES = [
     "core.backups.bench",
     "core.flags.bench",
     "core.feedback.bench",
+    "core.ui.bench_pages",
 ]
 
 
