@@ -9,6 +9,7 @@ from core.tickets.enums import Channel
 from core.tickets.intake import DESCRIPTION_MAX, SUBJECT_MAX, IntakeError
 from core.ui import tickets as data
 from core.ui.context import flash, page_user, show_flash
+from core.ui.loop import render_portal_notes, render_ticket_outcomes
 
 user = page_user(Permission.USE_PORTAL)
 st.title("Support")
@@ -44,6 +45,7 @@ with tab_new:
                 st.error(message)
 
 with tab_mine:
+    render_portal_notes(user.contact_id)
     with session_scope() as s:
         mine = [{"id": t.id, "ref": t.reference, "subject": t.subject, "status": t.status, "created": t.created_at}
                 for t in service.customer_tickets(session=s, actor=user)]
@@ -59,6 +61,7 @@ with tab_mine:
             st.subheader(f"{t['reference']}: {t['subject']}")
             st.caption(f"Status: {t['status']} · opened {t['created_at']:%Y-%m-%d %H:%M} UTC")
             data.render_timeline(t["events"])
+            render_ticket_outcomes(t["id"])
             if t["status"] != "closed":
                 with st.form("portal_reply", clear_on_submit=True):
                     body = st.text_area("Add a reply", max_chars=DESCRIPTION_MAX)

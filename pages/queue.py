@@ -11,6 +11,7 @@ from core.tickets.intake import IntakeError
 from core.tickets.queue import SORTS, UNASSIGNED
 from core.ui import tickets as data
 from core.ui.context import flash, page_user, show_flash
+from core.ui.loop import render_ticket_macros
 
 user = page_user(Permission.VIEW_QUEUE)
 st.title("Ticket queue")
@@ -179,6 +180,8 @@ with right:
                        "Reply sent.")
             else:
                 _apply(lambda s: service.add_note(session=s, actor=user, ticket_id=t["id"], body=body), "Note added.")
+
+    render_ticket_macros(user, t)  # apply a macro, macros used here, a bug's fix link
 
     with st.form("status"):
         st.markdown("**Status**")

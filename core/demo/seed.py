@@ -33,6 +33,7 @@ SEEDERS = [
     "core.feedback.demo:seed",
     "core.sla.demo:seed",
     "core.flags.demo:seed",
+    "core.loop.demo:seed",
 ]
 
 TEAMS = [("tech", "Tech"), ("support", "Support"), ("product", "Product"), ("billing", "Billing")]
