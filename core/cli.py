@@ -26,6 +26,7 @@ GROUP_MODULES = [
     "core.channels.cli",
     "core.monitoring.cli",
     "core.releases.cli",
+    "core.loop.cli",
 ]
 
 

@@ -138,3 +138,20 @@ def test_bug_fix_time_uses_the_deployed_fix_where_one_is_linked(session, make_us
     session.flush()
     values, _ = overview.collect(session=session, start=now - timedelta(days=7), end=now)
     assert values["bug_fix_median_hours"] == pytest.approx(7.0, abs=0.01)   # median of 4 h and 10 h
+
+
+def test_the_cli_lists_what_a_release_did_and_refuses_unknown_ids(session, make_contact, make_ticket, repo, capsys):
+    import json
+
+    from core.cli import main
+
+    question = make_ticket(make_contact(), category="question")
+    _deploy(session, "v1.0.0", _commit(repo, "feat: first"))
+    dep = _deploy(session, "v1.0.1", _commit(repo, f"fix: nothing (AC-{question.id})"))
+    fixes.on_deployment(session=session, deployment=dep, repo=repo)
+    session.commit()
+    assert main(["loop", "release-tickets", str(dep.id)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["reference"], r["outcome"]) for r in rows] == [(f"AC-{question.id}", "not_bug")]
+    assert main(["loop", "release-tickets", "999999"]) != 0
+    assert "no deployment #999999" in capsys.readouterr().err
