@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.loop.models import Macro
+from core.auth.models import User
+from core.loop.models import Macro, MacroUse
+from core.tickets.models import Ticket
 
 DOCS = "https://docs.aftercare.example"
 MACROS = [
@@ -37,14 +39,32 @@ MACROS = [
 
 
 def seed(*, session: Session, rng: random.Random, now: datetime, days: int, tickets: int) -> None:
-    """Add the demo macros (skipping ones that exist) with plausible usage counts."""
+    """Add the demo macros (skipping ones that exist) and their uses on demo tickets over the last weeks."""
     existing = set(session.execute(select(Macro.title, Macro.language)).tuples())
+    added = []
     for language, title, status, links, body in MACROS:
         if (title, language) in existing:
             continue
-        uses = rng.randint(3, 60) if language == "en" else rng.randint(1, 20)
-        session.add(Macro(title=title, language=language, status=status, body=body,
-                          doc_links=[{"title": t, "url": u} for t, u in links], usage_count=uses,
-                          last_used_at=now - timedelta(hours=rng.randint(1, 24 * min(days, 30))),
-                          created_at=now - timedelta(days=days), updated_at=now - timedelta(days=days)))
+        m = Macro(title=title, language=language, status=status, body=body,
+                  doc_links=[{"title": t, "url": u} for t, u in links],
+                  created_at=now - timedelta(days=days), updated_at=now - timedelta(days=days))
+        session.add(m)
+        added.append(m)
+    session.flush()
+    if not added:
+        return
+    staff = list(session.scalars(select(User.id).where(User.role.in_(("agent", "support_lead")))))
+    by_lang = {lang: list(session.scalars(
+        select(Ticket.id).where(Ticket.language == lang, Ticket.category.in_(("question", "bug", "feature")))
+        .order_by(Ticket.id).limit(2000))) for lang in ("en", "es")}
+    for m in added:
+        pool = by_lang.get(m.language) or by_lang["en"]
+        if not pool:
+            continue
+        n = rng.randint(4, 40) if m.language == "en" else rng.randint(1, 12)
+        ats = sorted(now - timedelta(minutes=rng.randint(10, 60 * 24 * min(days, 45))) for _ in range(n))
+        for at in ats:
+            session.add(MacroUse(macro_id=m.id, ticket_id=rng.choice(pool), at=at,
+                                 user_id=rng.choice(staff) if staff else None))
+        m.usage_count, m.last_used_at = n, ats[-1]
     session.flush()
