@@ -28,6 +28,7 @@ JOB_MODULES = [
     "core.backups.jobs",
     "core.flags.jobs",
     "core.channels.jobs",
+    "core.rollups.jobs",
 ]
 
 LEADER_LOCK = 7_311_002

@@ -13,3 +13,4 @@ from core.flags import models as flags_models  # noqa: F401
 from core.channels import models as channels_models  # noqa: F401
 from core.releases import models as releases_models  # noqa: F401
 from core.loop import models as loop_models  # noqa: F401
+from core.rollups import models as rollups_models  # noqa: F401

@@ -66,6 +66,10 @@ def themes(start: datetime, end: datetime, kinds: tuple = (), plans: tuple = ())
     from core.feedback.themes import comment_themes
 
     with session_scope() as s:
+        if not kinds and not plans:  # the worker's roll-up, served while the period's comments are unchanged
+            from core.rollups.service import feedback_themes
+
+            return feedback_themes(session=s, start=start, end=end)
         return comment_themes(session=s, start=start, end=end, filters={"kind": kinds, "plan": plans})
 
 

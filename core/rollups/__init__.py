@@ -1,0 +1,1 @@
+"""Pre-computed page results the worker refreshes, served only while their inputs are unchanged."""
