@@ -6,6 +6,7 @@ import json
 import logging
 import random
 import threading
+import time
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -27,6 +28,7 @@ WEIGHTS = {"generated.jsonl": 1.0, "handwritten.jsonl": 3.0, "corrections": 3.0}
 # Only the start of a long description matters for the category; this bounds the cost per ticket.
 MAX_DESCRIPTION_CHARS = 3000
 LLM_MAX_CONSECUTIVE_FAILURES = 3
+LLM_COOLDOWN_SECONDS = 60.0
 CATEGORIES = [c.value for c in Category]
 
 
@@ -286,22 +288,21 @@ def classify_many(items: list[dict], *, local_only: bool = False) -> list[Classi
     results: list[Classification | None] = [None] * len(items)
     errors: list[str | None] = [None] * len(items)
     if not local_only and llm_configured() and items:
-        client = _llm_client()
-        failures = 0
-        last_error = ""
+        client = None
         for i, it in enumerate(items):
-            if failures >= LLM_MAX_CONSECUTIVE_FAILURES:
-                errors[i] = f"LLM skipped after {failures} consecutive failures; last: {last_error}"[:300]
+            skip = _breaker.skip_reason()
+            if skip:
+                errors[i] = skip
                 continue
+            client = client or _llm_client()
             try:
                 results[i] = classify_llm(client=client, subject=it.get("subject") or "",
                                           description=it.get("description") or "",
                                           reproducible=it.get("reproducible"))
-                failures = 0
+                _breaker.success()
             except LLMError as exc:
-                failures += 1
-                last_error = str(exc)
-                errors[i] = last_error
+                errors[i] = str(exc)
+                _breaker.failure(str(exc))
                 log.warning("LLM categorisation failed, using the local model: %s", exc)
     todo = [i for i, r in enumerate(results) if r is None]
     preds = predict_local([(items[i].get("subject") or "", items[i].get("description") or "") for i in todo])
@@ -309,6 +310,43 @@ def classify_many(items: list[dict], *, local_only: bool = False) -> list[Classi
         results[i] = Classification(category=category, confidence=round(confidence, 4), source=CategorySource.MODEL,
                                     llm_error=errors[i])
     return results  # type: ignore[return-value]
+
+
+class _Breaker:
+    """After a few LLM failures in a row, stop asking for a while, so a dead endpoint does not slow every ticket."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.failures, self.last_error, self.open_until = 0, "", 0.0
+
+    def skip_reason(self) -> str | None:
+        if time.monotonic() < self.open_until:
+            return (f"LLM skipped after {LLM_MAX_CONSECUTIVE_FAILURES} failures in a row "
+                    f"(retrying after a {LLM_COOLDOWN_SECONDS:.0f} s pause); last: {self.last_error}")[:300]
+        return None
+
+    def success(self) -> None:
+        with self._lock:
+            self.failures = 0
+
+    def failure(self, error: str) -> None:
+        with self._lock:
+            self.failures += 1
+            self.last_error = error
+            if self.failures >= LLM_MAX_CONSECUTIVE_FAILURES:
+                self.failures = 0
+                self.open_until = time.monotonic() + LLM_COOLDOWN_SECONDS
+
+
+_breaker = _Breaker()
+
+
+def reset_llm_breaker() -> None:
+    """Ask the LLM again on the next ticket (tests, or after fixing the endpoint)."""
+    _breaker.reset()
 
 
 def route(classification: Classification, *, reproducible: bool | None, plan: str | None = None) -> dict:

@@ -26,6 +26,7 @@ def _no_llm(monkeypatch):
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
     get_settings.cache_clear()
+    clf.reset_llm_breaker()
     yield
     get_settings.cache_clear()
 

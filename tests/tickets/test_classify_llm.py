@@ -18,6 +18,7 @@ def llm_env(monkeypatch):
     from core.config import get_settings
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    clf.reset_llm_breaker()
 
     def point(url: str, timeout: float = 5.0) -> None:
         monkeypatch.setenv("OPENAI_BASE_URL", url)
@@ -26,6 +27,7 @@ def llm_env(monkeypatch):
         get_settings.cache_clear()
 
     yield point
+    clf.reset_llm_breaker()
     get_settings.cache_clear()
 
 
@@ -77,12 +79,17 @@ def test_local_only_never_asks_the_llm(llm_env):
     assert srv.requests == []
 
 
-def test_batch_stops_asking_a_failing_llm(llm_env):
+def test_a_failing_llm_is_left_alone_for_a_while(llm_env):
     with FakeOpenAI(mode="error") as srv:
         llm_env(srv.base_url)
         out = clf.classify_many([BILLING] * 10)
-    assert all(c.source == CategorySource.MODEL and c.category == Category.BILLING for c in out)
-    assert all(c.llm_error for c in out)
-    assert "skipped" in out[-1].llm_error
-    # max_retries=1: two requests per failed ticket, and only the first few tickets are tried.
-    assert len(srv.requests) <= 2 * clf.LLM_MAX_CONSECUTIVE_FAILURES
+        assert all(c.source == CategorySource.MODEL and c.category == Category.BILLING for c in out)
+        assert all(c.llm_error for c in out)
+        assert "skipped" in out[-1].llm_error
+        # max_retries=1: two requests per failed ticket, and only the first few tickets are tried.
+        asked = len(srv.requests)
+        assert asked <= 2 * clf.LLM_MAX_CONSECUTIVE_FAILURES
+        # The next single ticket (say, from the portal) does not wait for the dead endpoint either.
+        c = clf.classify(**BILLING)
+        assert c.source == CategorySource.MODEL and "skipped" in c.llm_error
+        assert len(srv.requests) == asked
