@@ -9,7 +9,7 @@ from core.ui import overview as data
 from core.ui.context import page_user
 from core.ui.widgets import kpi_tile
 
-page_user(Permission.VIEW_OVERVIEW)
+user = page_user(Permission.VIEW_OVERVIEW)
 st.title("Overview")
 days = st.segmented_control("Period", options=[7, 30, 90], default=30, format_func=lambda d: f"Last {d} days",
                             key="overview_period") or 30
@@ -28,3 +28,7 @@ else:
                   x="day", y="tickets", color="", height=300)
     fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), legend_title_text="")
     st.plotly_chart(fig, width="stretch")
+
+from core.ui.feedback import render_my_followups  # noqa: E402  (the owner's open detractor follow-ups)
+
+render_my_followups(user)

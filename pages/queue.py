@@ -11,6 +11,7 @@ from core.tickets.intake import IntakeError
 from core.tickets.queue import SORTS, UNASSIGNED
 from core.ui import tickets as data
 from core.ui.context import flash, page_user, show_flash
+from core.ui.widgets import md_escape
 from core.ui.loop import render_ticket_macros
 
 user = page_user(Permission.VIEW_QUEUE)
@@ -115,10 +116,16 @@ if t is None:
     st.error("That ticket no longer exists.")
     st.stop()
 
+# Optimistic concurrency: a form acts on the version the person saw when it was rendered (the previous
+# run), not on whatever this run just loaded; a change in between is reported instead of overwritten.
+SEEN_KEY = f"queue_seen_version_{t['id']}"
+seen_version = st.session_state.get(SEEN_KEY, t["version"])
+
 st.divider()
-st.subheader(f"{t['reference']}: {t['subject']}")
+st.subheader(f"{t['reference']}: {md_escape(t['subject'])}")
 st.caption(f"{t['status']} · {t['priority']} priority · {t['category']} ({t['source']}, confidence {t['confidence']:.2f})"
-           f" · {team_names.get(t['team_id'], 'no team')} / {t['assignee'] or 'unassigned'} · {t['account']} · {t['requester']}")
+           f" · {team_names.get(t['team_id'], 'no team')} / {t['assignee'] or 'unassigned'} · {md_escape(t['account'])}"
+           f" · {md_escape(t['requester'])}")
 left, right = st.columns([3, 2])
 with left:
     st.markdown("**Description**")
@@ -126,6 +133,10 @@ with left:
     if t["page_url"]:
         st.caption("Page:")
         st.code(t["page_url"], language=None)
+    if t["category"] == "feature":
+        from core.ui.feedback import render_ticket_roadmap
+
+        render_ticket_roadmap(user, t["id"])
     st.markdown("**Timeline**")
     data.render_timeline(t["events"])
     if t["mail"]:
@@ -142,9 +153,9 @@ def _apply(action, success: str) -> None:
         st.rerun()
     except service.StaleTicket as exc:
         st.warning(str(exc))
-        cur = exc.ticket
-        st.info(f"Current state: {cur.status}, {cur.priority}, team {team_names.get(cur.team_id, '-')}, "
-                f"assignee {agent_names.get(cur.assignee_id, 'unassigned')} (version {cur.version}). "
+        cur = exc.current
+        st.info(f"Current state: {cur['status']}, {cur['priority']}, team {team_names.get(cur['team_id'], '-')}, "
+                f"assignee {agent_names.get(cur['assignee_id'], 'unassigned')} (version {cur['version']}). "
                 "Nothing was changed.")
     except IntakeError as exc:
         for msg in exc.errors.values():
@@ -164,7 +175,7 @@ with right:
                                  index=agent_opts.index(t["assignee_id"]) if t["assignee_id"] in agent_opts else 0)
         reason = st.text_input("Reason (optional)", max_chars=500)
         if st.form_submit_button("Reassign"):
-            _apply(lambda s: service.reassign(session=s, actor=user, ticket_id=t["id"], version=t["version"],
+            _apply(lambda s: service.reassign(session=s, actor=user, ticket_id=t["id"], version=seen_version,
                                               team_id=new_team, assignee_id=new_agent, reason=reason or None),
                    f"{t['reference']} reassigned.")
 
@@ -187,7 +198,7 @@ with right:
         st.markdown("**Status**")
         new_status = st.selectbox("Status", [s.value for s in TicketStatus], index=[s.value for s in TicketStatus].index(t["status"]))
         if st.form_submit_button("Change status"):
-            _apply(lambda s: service.change_status(session=s, actor=user, ticket_id=t["id"], version=t["version"],
+            _apply(lambda s: service.change_status(session=s, actor=user, ticket_id=t["id"], version=seen_version,
                                                    status=new_status), f"{t['reference']} is now {new_status}.")
 
     with st.form("category"):
@@ -200,7 +211,7 @@ with right:
         if st.form_submit_button("Save"):
             def _change(s):
                 if new_cat != t["category"]:
-                    service.change_category(session=s, actor=user, ticket_id=t["id"], version=t["version"],
+                    service.change_category(session=s, actor=user, ticket_id=t["id"], version=seen_version,
                                             category=new_cat, reason=why)
                 if new_prio != t["priority"]:
                     service.change_priority(session=s, actor=user, ticket_id=t["id"], version=None,
@@ -208,3 +219,5 @@ with right:
                 if new_cat == t["category"] and new_prio == t["priority"]:
                     raise service.TicketError("nothing to change")
             _apply(_change, "Saved.")
+
+st.session_state[SEEN_KEY] = t["version"]  # what this run showed is what the next submit acts on

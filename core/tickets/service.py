@@ -38,6 +38,9 @@ class StaleTicket(Exception):
 
     def __init__(self, ticket: Ticket):
         self.ticket = ticket
+        # A plain snapshot survives the rollback that follows (the ORM object is expired by it).
+        self.current = {k: getattr(ticket, k) for k in
+                        ("id", "status", "priority", "category", "team_id", "assignee_id", "version")}
         super().__init__(f"{ticket.reference} was changed by someone else (now version {ticket.version}); "
                          "review the current state and try again")
 

@@ -39,3 +39,10 @@ def field_errors(errors: dict[str, str]) -> None:
     """One message per bad field."""
     for field, message in errors.items():
         st.error(message if message else field)
+
+
+def md_escape(text: str) -> str:
+    """User text made safe for a Markdown-rendering element (headers, captions): every markup character escaped."""
+    import re
+
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
