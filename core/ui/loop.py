@@ -143,7 +143,7 @@ def render_ticket_macros(user, t: dict) -> None:
     rows = macro_list(None)
     top = [r for r in most_used(30, 3) if r["uses"]]
     if top:
-        st.caption("Most used macros (30 days): " + ", ".join(f"{r['title']} ({r['uses']})" for r in top))
+        st.text("Most used macros (30 days): " + ", ".join(f"{r['title']} ({r['uses']})" for r in top))
     if rows and t["status"] != "closed":
         with st.form(f"apply_macro_{t['id']}"):
             st.markdown("**Apply a macro**")
@@ -162,7 +162,7 @@ def render_ticket_macros(user, t: dict) -> None:
                        "Macro reply sent.")
     uses = ticket_macro_uses(t["id"])
     if uses:
-        st.caption("Macros used here: " + "; ".join(f"{u['title']} by {u['agent'] or 'someone'} "
+        st.text("Macros used here: " + "; ".join(f"{u['title']} by {u['agent'] or 'someone'} "
                                                     f"{u['at']:%Y-%m-%d %H:%M}" for u in uses))
     if t["category"] == "bug":
         linked = ticket_fixes(t["id"])
@@ -170,7 +170,7 @@ def render_ticket_macros(user, t: dict) -> None:
             st.markdown("**Fix**")
             for f in linked:
                 what = f["commit_sha"][:12] if f["commit_sha"] else f["release_item"]
-                st.caption(f"{what}: " + (f"live in {f['version']}" if f["version"] else "not released yet"))
+                st.text(f"{what}: " + (f"live in {f['version']}" if f["version"] else "not released yet"))
             commit = st.text_input("Commit hash", max_chars=40)
             item = st.text_input("or release item (the version that ships it, e.g. v1.4.0)", max_chars=200)
             if st.form_submit_button("Link fix"):
