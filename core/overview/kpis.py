@@ -55,13 +55,14 @@ PROVIDERS = [
 
 def ticket_kpis(*, session: Session, start: datetime, end: datetime) -> dict:
     """First response and resolution, from tickets created in [start, end), in SQL."""
+    # date_part (float8) rather than extract (numeric): the same minutes, sorted about twice as fast.
     row = session.execute(text("""
         SELECT
-          percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_response_at - created_at) / 60)
+          percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', first_response_at - created_at) / 60)
               FILTER (WHERE first_response_at IS NOT NULL) AS fr_median,
           avg(CASE WHEN first_response_at - created_at <= interval '2 hours' THEN 1.0 ELSE 0.0 END)
               FILTER (WHERE first_response_at IS NOT NULL) AS fr_share,
-          percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM solved_at - created_at) / 60)
+          percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', solved_at - created_at) / 60)
               FILTER (WHERE solved_at IS NOT NULL) AS res_median,
           avg(CASE WHEN solved_at - created_at <= interval '24 hours' THEN 1.0 ELSE 0.0 END)
               FILTER (WHERE solved_at IS NOT NULL) AS res_share,
