@@ -202,6 +202,10 @@ with tab_roadmap:
             st.dataframe(pd.DataFrame(links), hide_index=True, width="stretch")
         else:
             st.caption("Nothing linked yet.")
+        from core.ui.loop import render_roadmap_told
+
+        st.markdown("**Who was told** (when it moved to in progress and when it shipped)")
+        render_roadmap_told(look)
     if can_manage:
         a, b, c = st.columns(3)
         with a, st.form("fb_roadmap_new", clear_on_submit=True):

@@ -60,7 +60,7 @@ def portal_notes(contact_id: int) -> list[dict]:
         return notes_for_contact(session=s, contact_id=contact_id)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=5, show_spinner=False)  # short: the feedback page's status form cannot clear this cache
 def told_for_item(roadmap_item_id: int) -> list[dict]:
     from core.loop.roadmap import told_for_item as _told
 

@@ -80,3 +80,19 @@ def test_an_agent_applies_a_macro_from_the_queue_and_the_portal_shows_the_articl
     at = _open("customer", customer.username, "pages/portal.py")
     texts = [t.value for t in at.text]
     assert any("Answered with the article: Exporting data (https://docs.example.com/export)" in v for v in texts)
+
+
+def test_the_roadmap_tab_shows_who_was_told(page_env, session, make_user, make_contact, make_ticket):
+    from core.feedback import service as feedback
+
+    pm = make_user("pm", username="pm")
+    ana = make_contact(name="Ana <i>")
+    ticket = make_ticket(ana, category="feature", subject="Dark mode")
+    item = feedback.create_roadmap_item(session=session, actor=pm, title="Dark mode")
+    feedback.link_ticket(session=session, actor=pm, roadmap_item_id=item.id, ticket_id=ticket.id)
+    feedback.set_roadmap_status(session=session, actor=pm, roadmap_item_id=item.id, status="shipped")
+    session.commit()
+
+    at = _open("pm", "pm", "pages/feedback.py")
+    told = [df.value for df in at.dataframe if "email" in getattr(df.value, "columns", [])]
+    assert told and told[0]["name"].tolist() == ["Ana <i>"] and told[0]["change"].tolist() == ["shipped"]
