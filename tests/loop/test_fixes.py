@@ -99,6 +99,9 @@ def test_a_release_with_fixes_solves_them_tells_requesters_once_and_its_rollback
     fixes_step = dep.steps[-1]
     assert fixes_step["step"] == "fixes" and "AC-999999" in fixes_step["message"] and "not a bug" in fixes_step["message"]
     assert [f["version"] for f in fixes.fixes_for_ticket(session=session, ticket_id=crash.id)] == ["v1.1.0"]
+    from core.loop.outcomes import ticket_outcomes
+
+    assert [f["version"] for f in ticket_outcomes(session=session, ticket_id=crash.id)["fixes"]] == ["v1.1.0"]
     assert any("fixes: solved 2" in line for line in log)
 
     # `release rollback` marks it rolled back and runs the hooks: the tickets reopen, nobody is mailed.

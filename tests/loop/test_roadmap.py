@@ -53,6 +53,10 @@ def test_in_progress_and_shipped_tell_each_person_once(session, make_user, make_
     told = roadmap.told_for_item(session=session, roadmap_item_id=item.id)
     assert sorted((r["name"], r["change"]) for r in told) == sorted(
         (n, c) for n in ("Ana", "Bob", "Eva") for c in ("in_progress", "shipped"))
+    from core.loop.outcomes import ticket_outcomes
+
+    assert [(r["title"], r["status"]) for r in ticket_outcomes(session=session, ticket_id=t3.id)["roadmap"]] == [
+        ("Dark mode", "shipped")]
     notes = roadmap.notes_for_contact(session=session, contact_id=eva.id)
     assert [n["change"] for n in notes] == ["shipped", "in_progress"] and notes[0]["title"] == "Dark mode"
 
