@@ -11,18 +11,18 @@ from sqlalchemy.orm import Session
 # period: bugs whose first deployed fix falls in it, plus bugs without a deployed fix solved in it (the solved_at
 # index), instead of every solved bug of all time (bench pages: seconds at a million tickets).
 BUG_FIX_SQL = """
-    WITH fix AS (SELECT ticket_id, min(deployed_at) AS fixed_at FROM ticket_fixes
-                  WHERE deployed_at IS NOT NULL GROUP BY ticket_id),
+    WITH fix AS (
+        SELECT ticket_id, min(deployed_at) AS deployed_at FROM ticket_fixes
+         WHERE deployed_at IS NOT NULL GROUP BY ticket_id),
     fixed AS (
-        -- bugs without a deployed fix: report to solved, counted in the period they were solved
-        SELECT t.created_at, t.solved_at AS fixed_at
-          FROM tickets t LEFT JOIN fix f ON f.ticket_id = t.id
-         WHERE t.category = 'bug' AND t.solved_at >= :start AND t.solved_at < :end AND f.ticket_id IS NULL
+        SELECT t.created_at, fx.deployed_at AS fixed_at
+          FROM fix fx JOIN tickets t ON t.id = fx.ticket_id
+         WHERE t.category = 'bug' AND t.solved_at IS NOT NULL AND fx.deployed_at >= :start AND fx.deployed_at < :end
         UNION ALL
-        -- bugs with a deployed fix: report to the first deployment that shipped it
-        SELECT t.created_at, f.fixed_at
-          FROM fix f JOIN tickets t ON t.id = f.ticket_id
-         WHERE f.fixed_at >= :start AND f.fixed_at < :end AND t.category = 'bug' AND t.solved_at IS NOT NULL)
+        SELECT t.created_at, t.solved_at
+          FROM tickets t
+         WHERE t.category = 'bug' AND t.solved_at >= :start AND t.solved_at < :end
+           AND NOT EXISTS (SELECT 1 FROM ticket_fixes f WHERE f.ticket_id = t.id AND f.deployed_at IS NOT NULL))
     SELECT count(*) AS bugs_fixed,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM fixed_at - created_at) / 3600.0) AS median_hours,
            percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM fixed_at - created_at) / 3600.0) AS p90_hours
