@@ -117,25 +117,27 @@ def human_corrections(*, session) -> list[dict]:
 
 
 def build_pipeline():
-    """TF-IDF over words (1-2) and characters (2-4, robust to typos and Spanish inflection) + logistic regression."""
+    """TF-IDF over words (1-2) and characters (2-4, robust to typos and Spanish inflection) + a linear SVM
+    with sigmoid-calibrated probabilities (it generalised better than logistic regression in cross-validation)."""
     import numpy as np
+    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.svm import LinearSVC
 
     features = make_union(
         TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True, dtype=np.float32),
         TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2, sublinear_tf=True, max_features=60000,
                         dtype=np.float32),
     )
-    return make_pipeline(features, LogisticRegression(C=5.0, max_iter=3000))
+    return make_pipeline(features, CalibratedClassifierCV(LinearSVC(C=0.5), method="sigmoid", cv=3))
 
 
 def fit(rows: list[dict]):
     """A fitted pipeline for labelled rows (subject, description, category, optional weight)."""
     pipe = build_pipeline()
     pipe.fit([ticket_text(r["subject"], r["description"]) for r in rows], [r["category"] for r in rows],
-             logisticregression__sample_weight=[float(r.get("weight", 1.0)) for r in rows])
+             calibratedclassifiercv__sample_weight=[float(r.get("weight", 1.0)) for r in rows])
     return pipe
 
 
