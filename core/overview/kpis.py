@@ -37,7 +37,7 @@ TARGETS: tuple[Target, ...] = (
     Target("uptime", "Uptime", "%", 0.999, True, 0.004, "avg_over_time(probe_success) over the period; target over 99.9%."),
     Target("error_rate", "Error rate", "%", 0.001, False, 0.004, "5xx share of requests; target under 0.1%."),
     Target("alert_accuracy", "Alert accuracy", "%", 0.95, True, 0.05, "Actionable / triaged alerts; target over 95%."),
-    Target("bug_fix_median_hours", "Bug fix time (median)", "h", 48, False, 24, "Median hours from a bug report to solved; target under 48 h."),
+    Target("bug_fix_median_hours", "Bug fix time (median)", "h", 48, False, 24, "Median hours from a bug report to its deployed fix where one is linked, else to solved; target under 48 h."),
     Target("feedback_implemented_share", "Feedback implemented", "%", 0.20, True, 0.05, "Share of the period's feedback linked to shipped roadmap items; target over 20%."),
 )
 
