@@ -103,7 +103,7 @@ def _message(field: str, err: dict) -> str:
     label = _FIELD_NAMES.get(field, field)
     kind = err["type"]
     ctx = err.get("ctx") or {}
-    if kind in ("string_too_short", "missing"):
+    if kind in ("string_too_short", "missing") or (kind == "string_type" and err.get("input") is None):
         return f"{label} is required"
     if kind == "string_too_long":
         return f"{label} is too long (at most {ctx.get('max_length')} characters)"
