@@ -54,7 +54,7 @@ def read_rows(path: Path):
 def import_file(path: str | Path, *, actor="import") -> ImportReport:
     """Import tickets from path; good rows land, bad rows are reported, existing external_ids are skipped."""
     from core.tickets import classify as clf
-    from core.tickets.service import create_ticket
+    from core.tickets.service import after_bulk_create, create_ticket
 
     path = Path(path)
     if not path.exists():
@@ -83,8 +83,10 @@ def import_file(path: str | Path, *, actor="import") -> ImportReport:
             todo = [(n, inp) for n, inp in parsed if inp.external_id not in existing]
             report.already += len(parsed) - len(todo)
             need = [inp for _, inp in todo if inp.category is None]
+            # Bulk imports use the local model: asking an LLM row by row would take hours.
             preds = iter(clf.classify_many([{"subject": i.subject, "description": i.description,
-                                             "reproducible": i.reproducible} for i in need]))
+                                             "reproducible": i.reproducible} for i in need], local_only=True))
+            created: list[int] = []
             seen: set[str] = set()
             for n, inp in todo:
                 pred = next(preds) if inp.category is None else None
@@ -94,10 +96,13 @@ def import_file(path: str | Path, *, actor="import") -> ImportReport:
                 seen.add(inp.external_id)
                 try:
                     with s.begin_nested():
-                        create_ticket(session=s, actor=actor, data=inp, channel=Channel.IMPORT, classification=pred)
+                        t = create_ticket(session=s, actor=actor, data=inp, channel=Channel.IMPORT,
+                                          classification=pred, run_hooks=False)
+                    created.append(t.id)
                     report.imported += 1
                 except IntakeError as exc:
                     report.errors.append((n, str(exc)))
+            after_bulk_create(session=s, ticket_ids=created)
         batch.clear()
 
     for n, row in read_rows(path):

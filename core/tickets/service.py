@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 # called as function(session=..., ticket=...) after every change, in the same transaction.
 CHANGE_HOOKS = ["core.sla.service:refresh_ticket_sla"]
 SOLVED_HOOKS = ["core.feedback.service:request_csat"]
+# The same reaction for many new tickets at once (bulk import): function(session=..., ticket_ids=[...]).
+BATCH_HOOKS = ["core.sla.service:refresh_many"]
 
 
 class TicketNotFound(LookupError):
@@ -56,8 +58,10 @@ def now_utc() -> datetime:
 # ---------------------------------------------------------------- creation
 
 def create_ticket(*, session: Session, actor, data: dict | TicketInput, channel: Channel,
-                  classification=None) -> Ticket:
-    """Validate, categorise, prioritise and route a new ticket; queue the confirmation mail."""
+                  classification=None, run_hooks: bool = True) -> Ticket:
+    """Validate, categorise, prioritise and route a new ticket; queue the confirmation mail.
+
+    A bulk caller passes run_hooks=False and calls after_bulk_create() once for the batch."""
     inp = data if isinstance(data, TicketInput) else validate(data)
     account, contact = _requester(session=session, actor=actor, inp=inp, channel=channel)
     from core.tickets import classify as clf
@@ -108,8 +112,23 @@ def create_ticket(*, session: Session, actor, data: dict | TicketInput, channel:
     if isinstance(actor, User):
         record(session=session, actor=actor, action="ticket.create", entity="ticket", entity_id=ticket.id,
                details={"channel": channel, "category": category, "priority": priority})
-    _run_hooks(CHANGE_HOOKS, session, ticket)
+    if run_hooks:
+        _run_hooks(CHANGE_HOOKS, session, ticket)
     return ticket
+
+
+def after_bulk_create(*, session: Session, ticket_ids: list[int]) -> None:
+    """Let other domains react once to a batch of tickets created with run_hooks=False."""
+    if not ticket_ids:
+        return
+    session.flush()
+    for spec in BATCH_HOOKS:
+        module, func = spec.split(":")
+        try:
+            fn = getattr(importlib.import_module(module), func)
+        except (ImportError, AttributeError):
+            continue
+        fn(session=session, ticket_ids=ticket_ids)
 
 
 def _requester(*, session: Session, actor, inp: TicketInput, channel: Channel) -> tuple[Account, Contact | None]:
