@@ -1,11 +1,12 @@
-"""Read and refresh roll-ups: a stored result is used only when the fingerprint of its inputs still matches."""
+"""Read and refresh roll-ups: fingerprinted results (served while their inputs match) and page snapshots."""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
@@ -89,3 +90,137 @@ def refresh_feedback_themes(*, session: Session, now: datetime, months: tuple[in
         store(session=session, key=key, fingerprint=fp, payload=payload, seconds=time.perf_counter() - t0)
         done += 1
     return done
+
+
+# Page snapshots: a page loader's result for its default arguments, computed by the worker every minute and
+# served while younger than the loader's own cache TTL, so a cold page cache reads one row instead of scanning
+# a year of tickets (the freshness contract is the one st.cache_data already gives the page).
+def _encode(value):
+    if isinstance(value, datetime):
+        return {"__dt__": value.isoformat()}
+    if isinstance(value, date):
+        return {"__date__": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"__dec__": str(value)}
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value):
+    if isinstance(value, dict):
+        if len(value) == 1:
+            (k, v), = value.items()
+            if k == "__dt__":
+                return datetime.fromisoformat(v)
+            if k == "__date__":
+                return date.fromisoformat(v)
+            if k == "__dec__":
+                return Decimal(v)
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def snapshot(*, session: Session, key: str, max_age_seconds: float) -> object | None:
+    """The stored snapshot for key when refreshed within max_age_seconds (database clock), else None."""
+    row = session.execute(text("SELECT payload FROM page_rollups WHERE key = :k AND fingerprint = 'snapshot' "
+                               "AND refreshed_at >= now() - make_interval(secs => :age)"),
+                          {"k": key, "age": max_age_seconds}).first()
+    return None if row is None else _decode(json.loads(row.payload))
+
+
+def put_snapshot(*, session: Session, key: str, payload: object, seconds: float | None = None) -> None:
+    """Store payload as the current snapshot for key."""
+    stmt = insert(PageRollup).values(key=key, fingerprint="snapshot", payload=json.dumps(_encode(payload)),
+                                     seconds=seconds)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=[PageRollup.key],
+        set_=dict(fingerprint=stmt.excluded.fingerprint, payload=stmt.excluded.payload,
+                  seconds=stmt.excluded.seconds, refreshed_at=text("now()"))))
+    session.flush()
+
+
+def overview_scorecard(session: Session, now: datetime, days: int = 30):
+    from core.overview.kpis import scorecard
+
+    return scorecard(session=session, days=days, now=now)
+
+
+def overview_daily(session: Session, now: datetime, days: int = 30):
+    from core.overview.kpis import daily_tickets
+
+    return daily_tickets(session=session, days=days)
+
+
+def sla_report(session: Session, now: datetime, by: str = "week", days: int = 90, tz: str | None = None):
+    from core.config import get_settings
+    from core.sla import reporting
+
+    tz = tz or get_settings().business_timezone
+    return {"compliance": reporting.compliance(session=session, by=by, days=days, tz=tz),
+            "percentiles": reporting.percentiles(session=session, by=by, days=days, tz=tz),
+            "overall": reporting.overall(session=session, days=days),
+            "fr_dist": reporting.distribution(session=session, target="first_response", days=days),
+            "res_dist": reporting.distribution(session=session, target="resolution", days=days)}
+
+
+def feedback_kpis(session: Session, now: datetime, months: int = 6):
+    from core.feedback.measures import feedback_kpis as compute
+
+    start, end = month_period(months, now)
+    out = compute(session=session, start=start, end=min(end, now))
+    out.pop("_reasons", None)
+    return out
+
+
+def feedback_monthly(session: Session, now: datetime, months: int = 6):
+    from core.feedback import measures as m
+
+    start, end = month_period(months, now)
+    return {
+        "nps": m.nps_by_month(session=session, start=start, end=end),
+        "nps_plan": m.nps_by_month(session=session, start=start, end=end, by_plan=True),
+        "csat": m.csat_by_month(session=session, start=start, end=end),
+        "csat_plan": m.csat_by_month(session=session, start=start, end=end, by_plan=True),
+        "churn": m.churn_by_month(session=session, start=start, end=end),
+        "churn_plan": m.churn_by_month(session=session, start=start, end=end, by_plan=True),
+        "implemented": m.feedback_implemented_by_month(session=session, start=start, end=end),
+        "shipped": m.features_shipped_by_month(session=session, start=start, end=end),
+        "bugfix": m.bug_fix_by_month(session=session, start=start, end=end),
+    }
+
+
+def snapshot_key(name: str, *args) -> str:
+    """The key of a page snapshot: the loader's name and its arguments."""
+    return ":".join([name, *(a.isoformat() if isinstance(a, datetime) else str(a) for a in args)])
+
+
+def default_snapshots(now: datetime) -> list[tuple[str, Callable]]:
+    """(key, compute(session, now)) for each page's default view."""
+    from core.config import get_settings
+
+    start, end = month_period(6, now)
+    tz = get_settings().business_timezone
+    return [
+        (snapshot_key("overview_scorecard", 30), overview_scorecard),
+        (snapshot_key("overview_daily", 30), overview_daily),
+        (snapshot_key("sla_report", "week", 90, tz), sla_report),
+        (snapshot_key("feedback_kpis", start, end), feedback_kpis),
+        (snapshot_key("feedback_monthly", start, end), feedback_monthly),
+    ]
+
+
+def refresh_snapshots(*, session: Session, now: datetime) -> int:
+    """Recompute every default page snapshot; returns how many."""
+    n = 0
+    for key, compute in default_snapshots(now):
+        t0 = time.perf_counter()
+        with session.begin_nested():
+            payload = compute(session, now)
+        put_snapshot(session=session, key=key, payload=payload, seconds=time.perf_counter() - t0)
+        n += 1
+    return n

@@ -25,7 +25,12 @@ def period(months: int, now: datetime | None = None) -> tuple[datetime, datetime
 def kpis(start: datetime, end: datetime) -> dict:
     from core.feedback.measures import feedback_kpis
 
+    from core.rollups.service import snapshot, snapshot_key
+
     with session_scope() as s:
+        got = snapshot(session=s, key=snapshot_key("feedback_kpis", start, end), max_age_seconds=TTL)
+        if got is not None:  # the worker's snapshot of this view, younger than this cache's TTL
+            return got
         out = feedback_kpis(session=s, start=start, end=min(end, datetime.now(timezone.utc)))
     out.pop("_reasons", None)
     return out
@@ -36,7 +41,12 @@ def monthly(start: datetime, end: datetime) -> dict[str, list[dict]]:
     """Every per-month series of the page, overall and by plan."""
     from core.feedback import measures as m
 
+    from core.rollups.service import snapshot, snapshot_key
+
     with session_scope() as s:
+        got = snapshot(session=s, key=snapshot_key("feedback_monthly", start, end), max_age_seconds=TTL)
+        if got is not None:  # the worker's snapshot of this view, younger than this cache's TTL
+            return got
         return {
             "nps": m.nps_by_month(session=s, start=start, end=end),
             "nps_plan": m.nps_by_month(session=s, start=start, end=end, by_plan=True),

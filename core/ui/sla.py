@@ -35,7 +35,12 @@ def report(by: str, days: int, tz: str) -> dict:
     """Compliance and percentiles by a dimension, the overall figures, and both distributions."""
     from core.sla import reporting
 
+    from core.rollups.service import snapshot, snapshot_key
+
     with session_scope() as s:
+        got = snapshot(session=s, key=snapshot_key("sla_report", by, days, tz), max_age_seconds=120)
+        if got is not None:  # the worker's snapshot of this view, younger than this cache's TTL
+            return got
         return {"compliance": reporting.compliance(session=s, by=by, days=days, tz=tz),
                 "percentiles": reporting.percentiles(session=s, by=by, days=days, tz=tz),
                 "overall": reporting.overall(session=s, days=days),

@@ -52,4 +52,20 @@ def test_the_worker_knows_the_rollup_job():
 
     assert "core.rollups.jobs" in JOB_MODULES
     load_jobs()
-    assert "page_rollups" in JOBS
+    assert "page_rollups" in JOBS and "page_snapshots" in JOBS
+
+
+def test_page_snapshots_give_back_what_the_loaders_compute_and_expire(session):
+    from sqlalchemy import text
+
+    _seed(session)
+    now = datetime.now(timezone.utc)
+    assert service.refresh_snapshots(session=session, now=now) == 5
+    for key, compute in service.default_snapshots(now):
+        stored = service.snapshot(session=session, key=key, max_age_seconds=60)
+        assert stored is not None, key
+        assert stored == compute(session, now), key
+    key = service.snapshot_key("overview_scorecard", 30)
+    session.execute(text("UPDATE page_rollups SET refreshed_at = now() - interval '2 minutes' WHERE key = :k"),
+                    {"k": key})
+    assert service.snapshot(session=session, key=key, max_age_seconds=60) is None  # too old: the page computes live
