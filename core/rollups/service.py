@@ -194,6 +194,12 @@ def feedback_monthly(session: Session, now: datetime, months: int = 6):
     }
 
 
+def tickets_accuracy(session: Session, now: datetime):
+    from core.tickets.queue import categoriser_accuracy
+
+    return categoriser_accuracy(session=session)
+
+
 def snapshot_key(name: str, *args) -> str:
     """The key of a page snapshot: the loader's name and its arguments."""
     return ":".join([name, *(a.isoformat() if isinstance(a, datetime) else str(a) for a in args)])
@@ -211,6 +217,7 @@ def default_snapshots(now: datetime) -> list[tuple[str, Callable]]:
         (snapshot_key("sla_report", "week", 90, tz), sla_report),
         (snapshot_key("feedback_kpis", start, end), feedback_kpis),
         (snapshot_key("feedback_monthly", start, end), feedback_monthly),
+        (snapshot_key("tickets_accuracy"), tickets_accuracy),
     ]
 
 

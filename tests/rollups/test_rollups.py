@@ -60,7 +60,7 @@ def test_page_snapshots_give_back_what_the_loaders_compute_and_expire(session):
 
     _seed(session)
     now = datetime.now(timezone.utc)
-    assert service.refresh_snapshots(session=session, now=now) == 5
+    assert service.refresh_snapshots(session=session, now=now) == 6
     for key, compute in service.default_snapshots(now):
         stored = service.snapshot(session=session, key=key, max_age_seconds=60)
         assert stored is not None, key
