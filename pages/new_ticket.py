@@ -15,9 +15,9 @@ st.title("New ticket")
 st.caption("For requests taken by phone or chat. The ticket is categorised, prioritised and routed like any other.")
 
 accounts = data.accounts()
+labels = {a["key"]: f"{a['name']} ({a['plan']})" for a in accounts}  # one lookup per option, not a scan
 with st.form("new_ticket", clear_on_submit=False):
-    account = st.selectbox("Account", [a["key"] for a in accounts],
-                           format_func=lambda k: next(f"{a['name']} ({a['plan']})" for a in accounts if a["key"] == k))
+    account = st.selectbox("Account", list(labels), format_func=labels.__getitem__)
     email = st.text_input("Requester e-mail")
     subject = st.text_input("Subject", max_chars=SUBJECT_MAX)
     description = st.text_area("Description", max_chars=DESCRIPTION_MAX, height=200)
