@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
-from tests.e2e.conftest import DEMO_PASSWORD, login
+from tests.e2e.conftest import DEMO_PASSWORD, login, wait_idle, wait_logged_in
 
 pytestmark = pytest.mark.e2e
 
@@ -17,8 +17,10 @@ def test_ops_backs_up_and_restores_into_a_scratch_database(live_app, page):
     server = make_url(live_app["database_url"])
     try:
         login(page, live_app["url"], "ops", DEMO_PASSWORD)
+        wait_logged_in(page)
         page.get_by_role("link", name="Backups").click()
-        expect(page.get_by_role("heading", name="Backups", exact=True)).to_be_visible()
+        expect(page.get_by_role("heading", name="Backups", exact=True, level=1)).to_be_visible()
+        wait_idle(page)
 
         page.get_by_role("button", name="Back up now").click()
         expect(page.get_by_text("stored in 1 target(s)")).to_be_visible(timeout=60_000)
