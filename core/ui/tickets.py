@@ -42,8 +42,9 @@ def accounts() -> list[dict]:
     from core.accounts.models import Account
 
     with session_scope() as s:
-        return [{"key": a.key, "name": a.name, "plan": a.plan}
-                for a in s.scalars(select(Account).where(Account.status == "active").order_by(Account.name))]
+        return [{"key": a.key, "name": a.name, "plan": a.plan}  # columns, not entities: thousands of accounts
+                for a in s.execute(select(Account.key, Account.name, Account.plan)
+                                   .where(Account.status == "active").order_by(Account.name))]
 
 
 @st.cache_data(ttl=60, show_spinner=False)
