@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from contextlib import contextmanager
 from typing import Iterable, Sequence
 
 from sqlalchemy import text
@@ -74,3 +75,21 @@ def reserve_ids(session: Session, table: str, n: int, column: str = "id") -> lis
         return []
     seq = session.scalar(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table, "c": column})
     return sorted(session.scalars(text(f"SELECT nextval('{seq}') FROM generate_series(1, :n)"), {"n": n}))
+
+
+@contextmanager
+def indexes_deferred(session: Session, tables: Sequence[str]):
+    """Drop the plain (not constraint) indexes of tables, and rebuild them after the block: one sorted build
+    per index instead of millions of inserts into each (the usual way to bulk-load)."""
+    rows = session.execute(text("""
+        SELECT i.indexname, i.indexdef FROM pg_indexes i
+         WHERE i.schemaname = current_schema() AND i.tablename = ANY(:t)
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"""),
+                           {"t": list(tables)}).all()
+    for r in rows:
+        session.execute(text(f'DROP INDEX "{r.indexname}"'))
+    session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+    session.execute(text("SET LOCAL work_mem = '256MB'"))
+    yield
+    for r in rows:
+        session.execute(text(r.indexdef))

@@ -11,6 +11,7 @@ import importlib
 import logging
 import os
 import random
+from contextlib import nullcontext
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from core.accounts.models import Account, Contact
 from core.auth.models import Team, User
 from core.auth.service import hash_password
 from core.db import session_scope
-from core.demo.bulk import copy_rows, reserve_ids
+from core.demo.bulk import copy_rows, indexes_deferred, reserve_ids
 from core.demo.texts import COMPANIES, FIRST, LAST, TEXTS
 from core.tickets.enums import Category, CategorySource, Channel, TicketStatus
 from core.tickets.models import Ticket
@@ -40,6 +41,7 @@ TEAMS = [("tech", "Tech"), ("support", "Support"), ("product", "Product"), ("bil
 PLANS = [("free", 0, 0.15), ("starter", 99, 0.35), ("pro", 499, 0.35), ("enterprise", 2500, 0.15)]
 TZ = ZoneInfo("Europe/Madrid")
 CATEGORY_MIX = [("bug", 0.30), ("question", 0.32), ("feature", 0.14), ("performance", 0.12), ("billing", 0.12)]
+REINDEX_FROM = 50_000  # from this many tickets, rebuild the tickets' and events' indexes after the load
 TICKETS_PER_ACCOUNT = 150  # big sets get more accounts (and contacts) in proportion
 TICKET_COLUMNS = ("id", "account_id", "requester_id", "subject", "description", "reproducible", "language", "channel",
                   "status", "priority", "category", "category_source", "category_confidence", "needs_triage",
@@ -248,9 +250,10 @@ def _tickets(session: Session, rng: random.Random, now: datetime, days: int, n: 
     ids = reserve_ids(session, "tickets", len(ticket_rows))
     for tid, row in zip(ids, ticket_rows):
         row["id"] = tid
-    copy_rows(session, "tickets", TICKET_COLUMNS, ([row.get(c) for c in TICKET_COLUMNS] for row in ticket_rows))
-    if ids:
-        session.execute(text(EVENTS_SQL), {"lo": ids[0], "hi": ids[-1]})
+    with indexes_deferred(session, ("tickets", "ticket_events")) if n >= REINDEX_FROM else nullcontext():
+        copy_rows(session, "tickets", TICKET_COLUMNS, ([row.get(c) for c in TICKET_COLUMNS] for row in ticket_rows))
+        if ids:
+            session.execute(text(EVENTS_SQL), {"lo": ids[0], "hi": ids[-1]})
     return len(ids)
 
 
