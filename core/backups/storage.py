@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from abc import ABC, abstractmethod
 import tempfile
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -19,29 +20,35 @@ class StorageError(Exception):
         self.missing = missing  # the target answered: the object is not there
 
 
-class Target:
+class Target(ABC):
     """One place artifacts live. `name` is the target's URL without its query (safe to show and label)."""
 
     name: str
     url: str
 
+    @abstractmethod
     def put_file(self, local: Path, key: str, *, sha256: str | None = None) -> None:
-        raise NotImplementedError
+        """Implemented by each kind of target."""
 
+    @abstractmethod
     def put_bytes(self, data: bytes, key: str) -> None:
-        raise NotImplementedError
+        """Implemented by each kind of target."""
 
+    @abstractmethod
     def get_file(self, key: str, local: Path) -> None:
-        raise NotImplementedError
+        """Implemented by each kind of target."""
 
+    @abstractmethod
     def get_bytes(self, key: str) -> bytes:
-        raise NotImplementedError
+        """Implemented by each kind of target."""
 
+    @abstractmethod
     def delete(self, key: str) -> None:
-        raise NotImplementedError
+        """Implemented by each kind of target."""
 
+    @abstractmethod
     def keys(self) -> list[str]:
-        raise NotImplementedError
+        """Implemented by each kind of target."""
 
     def backup_ids(self) -> list[str]:
         """Ids of complete backups here (the manifest is written last, so it marks a complete copy)."""
