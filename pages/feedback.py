@@ -199,7 +199,10 @@ with tab_roadmap:
                             format_func=lambda i: next(r["title"] for r in items if r["id"] == i), key="fb_links_of")
         links = data.roadmap_links(look)
         if links:
-            st.dataframe(pd.DataFrame(links), hide_index=True, width="stretch")
+            total = links[0]["total_links"]
+            if total > len(links):
+                st.caption(f"The newest {len(links):,} of {total:,} linked items.")
+            st.dataframe(pd.DataFrame(links).drop(columns=["total_links"]), hide_index=True, width="stretch")
         else:
             st.caption("Nothing linked yet.")
         from core.ui.loop import render_roadmap_told

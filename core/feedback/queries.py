@@ -67,16 +67,17 @@ def roadmap(*, session: Session) -> list[dict]:
     return [dict(r._mapping) for r in session.execute(text(sql))]
 
 
-def roadmap_links(*, session: Session, roadmap_item_id: int) -> list[dict]:
-    """The feedback items and tickets linked to one roadmap item."""
+def roadmap_links(*, session: Session, roadmap_item_id: int, limit: int = 500) -> list[dict]:
+    """The newest `limit` feedback items and tickets linked to one roadmap item, each row carrying the total."""
     sql = """
         SELECT l.id AS link_id, l.linked_at, f.id AS feedback_item_id, f.kind, f.score, f.comment,
-               t.id AS ticket_id, t.subject AS ticket_subject, t.category AS ticket_category
-          FROM roadmap_links l
+               t.id AS ticket_id, t.subject AS ticket_subject, t.category AS ticket_category,
+               (SELECT count(*) FROM roadmap_links c WHERE c.roadmap_item_id = :rid) AS total_links
+          FROM (SELECT * FROM roadmap_links WHERE roadmap_item_id = :rid ORDER BY linked_at DESC LIMIT :limit) l
           LEFT JOIN feedback_items f ON f.id = l.feedback_item_id
           LEFT JOIN tickets t ON t.id = l.ticket_id
-         WHERE l.roadmap_item_id = :rid ORDER BY l.linked_at DESC"""
-    return [dict(r._mapping) for r in session.execute(text(sql), {"rid": roadmap_item_id})]
+         ORDER BY l.linked_at DESC"""
+    return [dict(r._mapping) for r in session.execute(text(sql), {"rid": roadmap_item_id, "limit": limit})]
 
 
 def ticket_roadmap(*, session: Session, ticket_id: int) -> list[dict]:
