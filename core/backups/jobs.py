@@ -35,6 +35,8 @@ def daily_backup_job() -> str:
     url, targets = database_url(), storage.parse_targets()
     result = dump.run_backup(url=url, targets=targets, trigger=RunTrigger.SCHEDULED, actor="worker")
     if result.status == RunStatus.FAILED:
+        _tell_ops(f"Backup {result.id} failed", f"No target has this backup. Error: {result.error}",
+                  critical=True, dedup_key=f"backup-failed-{result.id}")
         raise RuntimeError(f"backup {result.id} failed: {result.error}")
     outcomes = verify.verify_backup(url=url, backup_id=result.id, targets=targets, actor="worker")
     plans = retention.prune(url=url, targets=targets, dry_run=False)
@@ -42,8 +44,28 @@ def daily_backup_job() -> str:
     summary = (f"backup {result.id} {result.status} ({result.size_bytes} bytes); verified "
                f"{sum(o.ok for o in outcomes)}/{len(outcomes)}; pruned {pruned}")
     if result.status != RunStatus.SUCCEEDED or not all(o.ok for o in outcomes):
+        problems = [f"{o.target}: {o.error}" for o in result.outcomes if not o.ok]
+        problems += [f"{o.target}: verification failed: {o.error}" for o in outcomes if not o.ok]
+        _tell_ops(f"Backup {result.id} is missing from {len(problems)} target(s)",
+                  summary + "\n" + "\n".join(problems), critical=False, dedup_key=f"backup-partial-{result.id}")
         raise RuntimeError(summary + f"; {result.error or 'a copy failed verification'}")
     return summary
+
+
+def _tell_ops(subject: str, body: str, *, critical: bool, dedup_key: str) -> None:
+    """Page (critical) or post to Slack (warning); every attempt, or "not configured", lands in the
+    notification log on the Alerts page. A notification failure never hides the backup's own failure."""
+    from core.db import session_scope
+    from core.monitoring.models import Channel, Severity
+    from core.monitoring.notify import notify
+
+    try:
+        with session_scope() as s:
+            notify(session=s, channel=Channel.PAGERDUTY if critical else Channel.SLACK, subject=subject, body=body,
+                   severity=Severity.CRITICAL if critical else Severity.WARNING, dedup_key=dedup_key,
+                   source="aftercare-backups")
+    except Exception:  # noqa: BLE001 - the job's own error is what matters
+        log.exception("could not notify ops about %s", dedup_key)
 
 
 @scheduled("restore_drill_weekly", trigger="cron", day_of_week="sun", hour=(_HOUR + 2) % 24, minute=_MINUTE)
@@ -54,6 +76,8 @@ def weekly_drill_job() -> str:
 
     report = drill.run_drill(url=database_url(), targets=storage.parse_targets(), actor="worker")
     if not report.ok:
+        _tell_ops(f"Restore drill of {report.backup_id} failed", report.error or "the restored copy failed its checks",
+                  critical=False, dedup_key=f"drill-failed-{report.backup_id}")
         raise RuntimeError(f"restore drill of {report.backup_id} failed: {report.error or 'checks failed'}")
     return f"restore drill of {report.backup_id} passed in {report.duration_seconds:.1f}s"
 

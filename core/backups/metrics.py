@@ -6,13 +6,15 @@ from prometheus_client import Gauge
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.backups.models import BackupCopy, BackupRun, CopyStatus, RestoreKind, RestoreRun, RestoreStatus
+from core.backups.models import BackupCopy, BackupRun, CopyStatus, RestoreKind, RestoreRun, RestoreStatus, RunStatus
 
 BACKUP_LAST_SUCCESS = Gauge("backup_last_success_timestamp_seconds",
                             "Unix time of the newest backup stored successfully in this target", ["target"])
 BACKUP_SIZE = Gauge("backup_size_bytes", "Size of the newest backup stored in this target", ["target"])
 BACKUP_DURATION = Gauge("backup_duration_seconds", "Dump plus upload time of the newest backup in this target",
                         ["target"])
+COPY_OK = Gauge("backup_target_last_copy_ok",
+                "1 when the newest finished backup's copy to this target was stored, 0 when it failed", ["target"])
 DRILL_STATUS = Gauge("restore_drill_last_status", "1 when the newest restore drill succeeded, 0 when it failed")
 DRILL_TIMESTAMP = Gauge("restore_drill_last_timestamp_seconds", "Unix time the newest restore drill finished")
 DRILL_DURATION = Gauge("restore_drill_duration_seconds", "Duration of the newest restore drill (the measured recovery time)")
@@ -33,6 +35,17 @@ def refresh(session: Session) -> None:
         BACKUP_LAST_SUCCESS.labels(target).set(at.timestamp())
         BACKUP_SIZE.labels(target).set(size or 0)
         BACKUP_DURATION.labels(target).set(run_duration or copy_duration or 0)
+    newest_attempt = (select(BackupCopy.target, func.max(BackupRun.started_at).label("at"))
+                      .join(BackupRun, BackupRun.id == BackupCopy.backup_id)
+                      .where(BackupRun.status != RunStatus.RUNNING,
+                             BackupCopy.status.in_([CopyStatus.UPLOADED, CopyStatus.PRUNED, CopyStatus.FAILED]))
+                      .group_by(BackupCopy.target).subquery())
+    for target, status in session.execute(
+        select(BackupCopy.target, BackupCopy.status)
+        .join(BackupRun, BackupRun.id == BackupCopy.backup_id)
+        .join(newest_attempt, (newest_attempt.c.target == BackupCopy.target) & (newest_attempt.c.at == BackupRun.started_at))
+    ).all():
+        COPY_OK.labels(target).set(0 if status == CopyStatus.FAILED else 1)
     drill = session.scalars(
         select(RestoreRun).where(RestoreRun.kind == RestoreKind.DRILL, RestoreRun.status != RestoreStatus.RUNNING)
         .order_by(RestoreRun.started_at.desc(), RestoreRun.id.desc()).limit(1)

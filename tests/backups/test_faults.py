@@ -49,6 +49,46 @@ def test_target_down_others_still_get_it_and_it_is_retried_next_run(session, db_
     assert set(targets[2].backup_ids()) == {first.id, second.id}
 
 
+def test_a_failing_target_is_exported_alerted_and_ops_are_told(session, db_url, seeded, target_spec, targets,
+                                                               monkeypatch):
+    """The daily job with one region down: the metric behind BackupTargetFailing names that target, and a
+    Slack warning lists what is missing where; with the region back, the metric clears."""
+    from prometheus_client import REGISTRY
+
+    from core.backups import jobs, metrics
+    from core.config import get_settings
+    from core.monitoring.notify import attempts_log
+    from tests.monitoring.conftest import Capture
+
+    down_spec = target_spec.rsplit(",", 1)[0] + "," + target_spec.rsplit(",", 1)[1].replace(
+        target_spec.split("endpoint=")[1].split("&")[0], f"http://127.0.0.1:{free_port()}")
+    slack = Capture()
+    try:
+        monkeypatch.setenv("BACKUP_TARGETS", down_spec)
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", slack.url + "/services/T/B/X")
+        get_settings.cache_clear()
+        with pytest.raises(RuntimeError, match="partial"):
+            jobs.daily_backup_job()
+        metrics.refresh(session)
+        ok = {t.name: REGISTRY.get_sample_value("backup_target_last_copy_ok", {"target": t.name}) for t in targets}
+        assert ok == {targets[0].name: 1, targets[1].name: 1, targets[2].name: 0}
+        [posted] = slack.requests
+        assert "missing from 1 target(s)" in posted["json"]["text"] and targets[2].name in posted["json"]["text"]
+        session.expire_all()
+        [attempt] = attempts_log(session=session)
+        assert (attempt.channel, attempt.status, attempt.severity) == ("slack", "sent", "warning")
+
+        monkeypatch.setenv("BACKUP_TARGETS", target_spec)
+        get_settings.cache_clear()
+        assert "succeeded" in jobs.daily_backup_job()
+        metrics.refresh(session)
+        assert REGISTRY.get_sample_value("backup_target_last_copy_ok", {"target": targets[2].name}) == 1
+        assert len(slack.requests) == 1
+    finally:
+        slack.close()
+        get_settings.cache_clear()
+
+
 def test_corrupted_artifact_fails_verification_and_restore_refuses_it(session, db_url, seeded, targets, make_user,
                                                                       scratch):
     ops = make_user("ops")

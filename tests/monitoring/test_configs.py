@@ -11,7 +11,7 @@ from tests.monitoring.conftest import DEPLOY
 
 CONTRACT = {"HighErrorRate": "critical", "SlowResponseTime": "warning", "UnusualCostSpike": "warning",
             "ServiceDown": "critical", "BackupTooOld": "critical", "SLABreachesRising": "warning",
-            "RestoreDrillFailed": "warning"}
+            "RestoreDrillFailed": "warning", "BackupTargetFailing": "warning"}
 
 
 def _run(*cmd):
@@ -27,7 +27,7 @@ def test_promtool_check_config_accepts_prometheus_yml():
 def test_promtool_check_rules_accepts_alerts_yml():
     r = _run(need_binary("promtool"), "check", "rules", str(DEPLOY / "alerts.yml"))
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "7 rules found" in r.stdout + r.stderr
+    assert "8 rules found" in r.stdout + r.stderr
 
 
 def test_promtool_rule_tests_pass():
