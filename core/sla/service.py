@@ -216,10 +216,22 @@ def mark_all_stale(*, session: Session) -> int:
 
 # ---------------------------------------------------------------- per-ticket state
 
-def clock_events(ticket_created_at: datetime, rows) -> list[Event]:
-    """Clock events from ticket_events rows (kind, at, public, actor_user_id, data), ordered and clamped."""
+def clock_events(ticket_created_at: datetime, rows, *, first_response_at: datetime | None = None,
+                 solved_at: datetime | None = None, status: str | None = None) -> list[Event]:
+    """Clock events from ticket_events rows (kind, at, public, actor_user_id, data), ordered and clamped.
+
+    A ticket that came with its history (an import, a helpdesk sync) carries `first_response_at` and
+    `solved_at` without the replies and status changes behind them: those stand in for the missing
+    events, so an old solved ticket is not counted as breached by today's clock."""
     created = ticket_created_at
     events = [Event(created, EventType.CREATED)]
+    rows = list(rows)
+    if first_response_at is not None and not any(
+            k == EventKind.PUBLIC_REPLY and public and uid is not None for k, _, public, uid, _ in rows):
+        events.append(Event(max(first_response_at, created), EventType.AGENT_REPLY))
+    if (solved_at is not None and status in (TicketStatus.SOLVED.value, TicketStatus.CLOSED.value)
+            and not any(k == EventKind.STATUS for k, *_ in rows)):
+        events.append(Event(max(solved_at, created), EventType.STATUS, TicketStatus.SOLVED))
     for kind, at, public, actor_user_id, data in rows:
         at = max(at, created)  # a row stamped a hair before the ticket's own timestamp
         if kind == EventKind.STATUS:
@@ -289,7 +301,8 @@ def refresh_many(*, session: Session, ticket_ids: list[int], now: datetime | Non
     now = now or utcnow()
     policies = policies or load_policy_set(session=session)
     tickets = session.execute(
-        select(Ticket.id, Ticket.status, Ticket.priority, Ticket.created_at, Ticket.updated_at, Account.plan)
+        select(Ticket.id, Ticket.status, Ticket.priority, Ticket.created_at, Ticket.updated_at, Account.plan,
+               Ticket.first_response_at, Ticket.solved_at)
         .join(Account, Account.id == Ticket.account_id).where(Ticket.id.in_(ticket_ids))).all()
     wanted = (EventKind.STATUS.value, EventKind.PUBLIC_REPLY.value, EventKind.CUSTOMER_REPLY.value)
     by_ticket: dict[int, list] = {}
@@ -304,7 +317,9 @@ def refresh_many(*, session: Session, ticket_ids: list[int], now: datetime | Non
         resolved = policies.for_ticket(t.priority, t.plan)
         created = min(t.created_at, now)
         result = compute(policy=resolved.policy, calendar=resolved.calendar,
-                         events=clock_events(created, by_ticket.get(t.id, [])), now=now)
+                         events=clock_events(created, by_ticket.get(t.id, []), first_response_at=t.first_response_at,
+                                             solved_at=t.solved_at if t.solved_at and t.solved_at <= now else None,
+                                             status=t.status), now=now)
         rows.append(_row_values(t.id, t.status, t.updated_at, resolved, result, now))
     _upsert(session, rows, mark_logged=mark_logged)
     return len(rows)

@@ -25,3 +25,35 @@ def test_ticket_changes_refresh_the_sla_row(session, desk):
     session.commit()
     session.refresh(row)
     assert row.res_stopped_at is not None and not row.active
+
+
+def test_imported_history_counts_its_first_reply_and_solve(session, desk, tmp_path):
+    """A ticket imported with its first_response_at and solved_at (no reply or status events of ours) is
+    measured on those times, not as a first response still waiting and a resolution running until today."""
+    import json
+
+    from sqlalchemy import select
+
+    from core.tickets.imports import import_file
+    from core.tickets.models import Ticket
+
+    rows = [
+        {"external_id": "old-1", "requester_email": "ann@acme.example", "account": "acme", "category": "question",
+         "subject": "How do I export?", "description": "Where is the export button?",
+         "created_at": "2026-03-02T10:00:00Z", "status": "solved", "first_response_at": "2026-03-02T10:20:00Z",
+         "solved_at": "2026-03-02T12:00:00Z"},
+        {"external_id": "old-2", "requester_email": "ann@acme.example", "account": "acme", "category": "question",
+         "subject": "Second question", "description": "Still open, answered quickly",
+         "created_at": "2026-03-02T10:00:00Z", "status": "open", "first_response_at": "2026-03-02T10:10:00Z"},
+    ]
+    path = tmp_path / "history.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    assert import_file(path).imported == 2
+    session.expire_all()
+    solved, still_open = (session.scalar(select(Ticket).where(Ticket.external_id == x)) for x in ("old-1", "old-2"))
+    s = session.get(TicketSla, solved.id)
+    assert not s.fr_breached and not s.res_breached and not s.active
+    assert s.fr_elapsed_minutes == 20 and s.res_elapsed_minutes == 120
+    o = session.get(TicketSla, still_open.id)
+    assert not o.fr_breached and o.fr_elapsed_minutes == 10
+    assert o.res_breached and o.active  # months open: the resolution target is long gone
