@@ -11,7 +11,7 @@ from tests.monitoring.conftest import DEPLOY
 
 CONTRACT = {"HighErrorRate": "critical", "SlowResponseTime": "warning", "UnusualCostSpike": "warning",
             "ServiceDown": "critical", "BackupTooOld": "critical", "SLABreachesRising": "warning",
-            "RestoreDrillFailed": "warning", "BackupTargetFailing": "warning"}
+            "RestoreDrillFailed": "warning", "BackupTargetFailing": "warning", "WorkerDown": "critical"}
 
 
 def _run(*cmd):
@@ -27,7 +27,7 @@ def test_promtool_check_config_accepts_prometheus_yml():
 def test_promtool_check_rules_accepts_alerts_yml():
     r = _run(need_binary("promtool"), "check", "rules", str(DEPLOY / "alerts.yml"))
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "8 rules found" in r.stdout + r.stderr
+    assert "9 rules found" in r.stdout + r.stderr
 
 
 def test_promtool_rule_tests_pass():
@@ -64,7 +64,8 @@ def test_amtool_routes_each_alert_to_its_receiver():
     amtool = need_binary("amtool")
     cases = {"alertname=HighErrorRate severity=critical service=api": "pagerduty-oncall",
              "alertname=SlowResponseTime severity=warning service=api": "slack-ops",
-             "alertname=UnusualCostSpike severity=warning service=llm category=cost": "mail-finance"}
+             "alertname=UnusualCostSpike severity=warning service=llm category=cost": "mail-finance",
+             "alertname=WorkerDown severity=critical service=worker": "pagerduty-oncall"}
     for labels, receiver in cases.items():
         r = _run(amtool, "config", "routes", "test", f"--config.file={DEPLOY / 'alertmanager.yml'}", *labels.split())
         assert r.returncode == 0, r.stdout + r.stderr

@@ -128,7 +128,8 @@ def test_panels_are_range_queries_aggregated_by_prometheus(prom_url):
 def test_rules_and_their_state(prom_url):
     rules = Prometheus(prom_url).rules()
     assert {r["name"] for r in rules} >= {"HighErrorRate", "SlowResponseTime", "UnusualCostSpike", "ServiceDown",
-                                         "BackupTooOld", "SLABreachesRising", "RestoreDrillFailed"}
+                                         "BackupTooOld", "SLABreachesRising", "RestoreDrillFailed",
+                                         "WorkerDown"}
     assert all(r["state"] in ("inactive", "pending", "firing") for r in rules)
     assert next(r for r in rules if r["name"] == "ServiceDown")["for"] == "0:02:00"
 
