@@ -21,7 +21,7 @@ from core.loop.models import FixNotice, FixOutcome, FixSource, ReleaseTicket, Ti
 from core.mail.service import queue_mail
 from core.releases.models import Deployment, DeploymentStatus
 from core.tickets import service as tickets
-from core.tickets.enums import Category, Channel, TicketStatus
+from core.tickets.enums import Category, TicketStatus
 from core.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
@@ -210,7 +210,7 @@ def ship(*, session: Session, deployment: Deployment, repo: Path = ROOT) -> dict
 
 
 def _tell_fix_live(session: Session, ticket: Ticket, deployment: Deployment) -> bool:
-    if ticket.requester_id is None or ticket.channel == Channel.IMPORT:
+    if ticket.requester_id is None:
         return False
     if session.scalar(select(FixNotice.id).where(FixNotice.ticket_id == ticket.id)) is not None:
         return False   # told once already (e.g. before a rollback and this re-release)

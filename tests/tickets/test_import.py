@@ -43,6 +43,13 @@ def test_jsonl_import_lands_good_rows_reports_bad_ones_by_line_and_is_idempotent
     question = session.scalar(select(Ticket).where(Ticket.external_id == "zd-2"))
     assert question.category == "question" and question.category_source == "import"
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0  # imports send no mail
+    # ... but a reply made here later on an imported ticket reaches the customer like any other.
+    from core.tickets import service
+
+    service.public_reply(session=session, actor=org["s1"], ticket_id=question.id, body="Yes: rotate one key at a time.")
+    session.commit()
+    [mail] = session.scalars(select(OutboxMessage)).all()
+    assert mail.to_addr == "new.person@acme.example" and question.reference in mail.subject
 
     again = import_file(path)
     assert again.imported == 0 and again.already == 2
