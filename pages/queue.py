@@ -22,6 +22,9 @@ teams = data.teams()
 agents = data.agents()
 team_names = {t["id"]: t["name"] for t in teams}
 agent_names = {a["id"]: a["name"] for a in agents}
+agent_team = {a["id"]: a["team_id"] for a in agents}
+agent_labels = {a["id"]: f"{a['name']} ({team_names.get(a['team_id'], 'no team')})" + (" · away" if a["away"] else "")
+                for a in agents}
 
 try:
     from core.sla.service import SLA_STATES
@@ -46,10 +49,18 @@ with st.container(border=True):
 filters = dict(statuses=statuses, priorities=priorities, categories=categories, team_ids=team_ids,
                assignee_id=assignee, needs_triage=triage, sla_states=sla_states, text=text)
 page_size = 50
+# New filters or sort start again at page 1; a page past the end (tickets solved meanwhile) is clamped.
+signature = repr((sorted(filters.items(), key=lambda kv: kv[0]), sort))
+if st.session_state.get("queue_filters_signature") != signature:
+    st.session_state["queue_filters_signature"] = signature
+    st.session_state["queue_page_no"] = 1
 page_no = st.session_state.get("queue_page_no", 1)
 result = data.queue_page(filters, sort, page_no, page_size)
-total = f"{result['total']:,}" + ("+" if result["total_capped"] else "")
 pages = max(1, -(-result["total"] // page_size))
+if page_no > pages:
+    page_no = st.session_state["queue_page_no"] = pages
+    result = data.queue_page(filters, sort, page_no, page_size)
+total = f"{result['total']:,}" + ("+" if result["total_capped"] else "")
 
 m1, m2, m3 = st.columns(3)
 m1.metric("Tickets matching", total)
@@ -93,7 +104,7 @@ if len(selected) > 1 and has_permission(user.role, Permission.BULK_REASSIGN):
     with st.form("bulk_reassign"):
         st.subheader(f"Reassign {len(selected)} tickets")
         bteam = st.selectbox("Team", list(team_names), format_func=lambda i: team_names[i])
-        bagent = st.selectbox("Agent", [None, *agent_names], format_func=lambda i: "nobody (team queue)" if i is None else agent_names[i])
+        bagent = st.selectbox("Agent", [None, *agent_names], format_func=lambda i: "nobody (team queue)" if i is None else agent_labels[i])
         if st.form_submit_button("Reassign selected"):
             try:
                 with session_scope() as s:
@@ -171,10 +182,14 @@ with right:
         new_team = st.selectbox("Team", team_ids_all, format_func=lambda i: team_names[i],
                                 index=team_ids_all.index(t["team_id"]) if t["team_id"] in team_ids_all else 0)
         agent_opts = [None, *agent_names]
-        new_agent = st.selectbox("Agent", agent_opts, format_func=lambda i: "nobody (team queue)" if i is None else agent_names[i],
-                                 index=agent_opts.index(t["assignee_id"]) if t["assignee_id"] in agent_opts else 0)
+        new_agent = st.selectbox("Agent", agent_opts, format_func=lambda i: "nobody (team queue)" if i is None else agent_labels[i],
+                                 index=agent_opts.index(t["assignee_id"]) if t["assignee_id"] in agent_opts else 0,
+                                 help="Picking an agent of another team with the team left as it was moves the "
+                                      "ticket to the agent's team.")
         reason = st.text_input("Reason (optional)", max_chars=500)
         if st.form_submit_button("Reassign"):
+            if new_agent is not None and new_team == t["team_id"] and agent_team.get(new_agent) is not None:
+                new_team = agent_team[new_agent]  # the team follows the agent unless another team was chosen
             _apply(lambda s: service.reassign(session=s, actor=user, ticket_id=t["id"], version=seen_version,
                                               team_id=new_team, assignee_id=new_agent, reason=reason or None),
                    f"{t['reference']} reassigned.")
@@ -190,7 +205,12 @@ with right:
                 _apply(lambda s: service.public_reply(session=s, actor=user, ticket_id=t["id"], body=body, status=after),
                        "Reply sent.")
             else:
-                _apply(lambda s: service.add_note(session=s, actor=user, ticket_id=t["id"], body=body), "Note added.")
+                def _note(s):
+                    service.add_note(session=s, actor=user, ticket_id=t["id"], body=body)
+                    if after is not None and after != t["status"]:
+                        service.change_status(session=s, actor=user, ticket_id=t["id"], version=seen_version,
+                                              status=after)
+                _apply(_note, "Note added." if after is None else f"Note added; {t['reference']} is now {after}.")
 
     render_ticket_macros(user, t)  # apply a macro, macros used here, a bug's fix link
 
@@ -201,6 +221,15 @@ with right:
             _apply(lambda s: service.change_status(session=s, actor=user, ticket_id=t["id"], version=seen_version,
                                                    status=new_status), f"{t['reference']} is now {new_status}.")
 
+    if t["needs_triage"]:
+        with st.form("triage"):
+            st.markdown(f"**Needs triage**: the categoriser was only {t['confidence']:.0%} sure of "
+                        f"*{t['category']}*. Confirm it, or correct it below.")
+            if st.form_submit_button(f"Confirm {t['category']}"):
+                _apply(lambda s: service.confirm_category(session=s, actor=user, ticket_id=t["id"],
+                                                          version=seen_version),
+                       f"{t['reference']}: category {t['category']} confirmed.")
+
     with st.form("category"):
         st.markdown("**Category and priority**")
         cats = [c.value for c in Category]
@@ -210,11 +239,12 @@ with right:
         why = st.text_input("Reason (required)", max_chars=500)
         if st.form_submit_button("Save"):
             def _change(s):
+                version = seen_version
                 if new_cat != t["category"]:
-                    service.change_category(session=s, actor=user, ticket_id=t["id"], version=seen_version,
-                                            category=new_cat, reason=why)
+                    version = service.change_category(session=s, actor=user, ticket_id=t["id"], version=version,
+                                                      category=new_cat, reason=why).version
                 if new_prio != t["priority"]:
-                    service.change_priority(session=s, actor=user, ticket_id=t["id"], version=None,
+                    service.change_priority(session=s, actor=user, ticket_id=t["id"], version=version,
                                             priority=new_prio, reason=why)
                 if new_cat == t["category"] and new_prio == t["priority"]:
                     raise service.TicketError("nothing to change")

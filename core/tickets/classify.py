@@ -96,7 +96,7 @@ def load_holdout(data_dir: Path = DATA_DIR) -> list[dict]:
 
 
 def human_corrections(*, session) -> list[dict]:
-    """Tickets whose category a person changed, labelled with the latest human choice."""
+    """Tickets whose category a person changed or confirmed, labelled with the latest human choice."""
     from sqlalchemy import select
 
     from core.tickets.models import Ticket, TicketEvent

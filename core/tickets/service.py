@@ -235,7 +235,13 @@ def reassign(*, session: Session, actor: User, ticket_id: int, version: int, tea
         agent = session.get(User, assignee_id)
         if agent is None or not agent.active or agent.role not in (Role.AGENT, Role.SUPPORT_LEAD, Role.ADMIN):
             raise TicketError("the assignee must be an active agent")
-        team_id = team_id or agent.team_id
+        if team_id is None:
+            team_id = agent.team_id
+        elif agent.team_id is not None and agent.team_id != team_id:
+            team = session.get(Team, team_id)
+            agent_team = session.get(Team, agent.team_id)
+            raise TicketError(f"{agent.name} works in {agent_team.name}, not {team.name if team else team_id}: "
+                              "pick one of that team's agents, or nobody to leave it in the team queue")
     if team_id is not None and session.get(Team, team_id) is None:
         raise TicketError(f"no team {team_id}")
     before = {"team_id": ticket.team_id, "assignee_id": ticket.assignee_id}
@@ -298,6 +304,26 @@ def change_category(*, session: Session, actor: User, ticket_id: int, version: i
                  "subject": ticket.subject, "description": ticket.description[:4000]})
     record(session=session, actor=actor, action="ticket.category", entity="ticket", entity_id=ticket.id,
            details={"from": before, "to": category, "reason": reason})
+    _run_hooks(CHANGE_HOOKS, session, ticket)
+    return ticket
+
+
+def confirm_category(*, session: Session, actor: User, ticket_id: int, version: int | None) -> Ticket:
+    """A person agrees with the automatic category: the ticket leaves the needs-triage queue, and the
+    confirmation is a labelled example for retraining (the category's source stays model or llm, so the
+    categoriser's accuracy counts it as right)."""
+    require(actor, Permission.WORK_TICKETS)
+    ticket = _load_for_change(session, ticket_id, version)
+    if not ticket.needs_triage:
+        raise TicketError(f"{ticket.reference} is not waiting for triage")
+    ticket.needs_triage = False
+    ticket.updated_at = now_utc()
+    _flush(session, ticket)
+    _event(session, ticket, EventKind.CATEGORY, user=actor, body="category confirmed",
+           data={"from": ticket.category, "to": ticket.category, "source": "human", "confirmed": True,
+                 "subject": ticket.subject, "description": ticket.description[:4000]})
+    record(session=session, actor=actor, action="ticket.category.confirm", entity="ticket", entity_id=ticket.id,
+           details={"category": ticket.category, "confidence": ticket.category_confidence})
     _run_hooks(CHANGE_HOOKS, session, ticket)
     return ticket
 
@@ -471,7 +497,9 @@ def _event(session: Session, ticket: Ticket, kind: EventKind, *, at: datetime | 
 
 
 def _mail_requester(session: Session, ticket: Ticket, *, kind: str, subject: str, body: str) -> None:
-    if ticket.requester_id is None or ticket.channel == Channel.IMPORT:
+    """Queue mail to the requester. An import itself sends nothing (create_ticket), but a reply or status
+    change made here later on an imported ticket is news to the customer like any other."""
+    if ticket.requester_id is None:
         return
     contact = session.get(Contact, ticket.requester_id)
     queue_mail(session=session, to=contact.email, kind=kind, ticket_id=ticket.id, subject=subject, body=body)

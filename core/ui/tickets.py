@@ -100,7 +100,7 @@ def ticket_detail(ticket_id: int, *, public_only: bool = False, customer=None) -
             "assignee_id": t.assignee_id, "assignee": names.get(t.assignee_id), "version": t.version,
             "created_at": t.created_at, "updated_at": t.updated_at, "first_response_at": t.first_response_at,
             "solved_at": t.solved_at, "page_url": t.page_url, "user_agent": t.user_agent,
-            "reproducible": t.reproducible, "channel": t.channel,
+            "reproducible": t.reproducible, "channel": t.channel, "language": t.language,
             "requester": f"{requester.name} <{requester.email}>" if requester else "-",
             "account": f"{account.name} ({account.plan})", "events": events, "mail": mail,
         }
@@ -126,6 +126,8 @@ def render_timeline(events: list[dict]) -> None:
         what = EVENT_LABELS.get(e["kind"], e["kind"])
         if e["kind"] == "status":
             what = f"changed the status {data.get('from')} → {data.get('to')}"
+        elif e["kind"] == "category" and data.get("confirmed"):
+            what = f"confirmed the category {data.get('to')}"
         elif e["kind"] in ("category", "priority"):
             what = f"changed the {e['kind']} {data.get('from')} → {data.get('to')}"
         elif e["kind"] == "sla_breach":

@@ -1,19 +1,21 @@
-"""AppTest of the queue's forms: open a ticket by its number, reassign it, and a stale form is refused."""
+"""AppTest of the queue's forms: open a ticket by its number, reassign it, change status, category and
+priority, reply or note, confirm a triage, page through results; a stale form is refused."""
 
 from sqlalchemy import select
 
-from core.auth.models import User
+from core.auth.models import Team, User
 from core.db import session_scope
 from core.tickets import service
-from core.tickets.models import Ticket
+from core.tickets.models import Ticket, TicketEvent
 
 
-def _open_ticket(app_as):
+def _open_ticket(app_as, where=None):
     with session_scope() as s:
-        t = s.scalar(select(Ticket).where(Ticket.status == "open", Ticket.assignee_id.is_not(None))
+        t = s.scalar(select(Ticket).where(*(where if where is not None else
+                                           (Ticket.status == "open", Ticket.assignee_id.is_not(None))))
                      .order_by(Ticket.id).limit(1))
         tid, agent = t.id, t.assignee_id
-        agent_name = s.get(User, agent).name
+        agent_name = s.get(User, agent).name if agent else None
     at = app_as("support_lead")
     at.switch_page("pages/queue.py").run()
     search = next(w for w in at.text_input if w.label.startswith("Search"))
@@ -29,14 +31,109 @@ def _agent_box(at):
 def test_a_lead_opens_a_ticket_by_number_and_reassigns_it(app_as):
     at, tid, current = _open_ticket(app_as)
     box = _agent_box(at)
-    new_index = next(i for i, o in enumerate(box.options) if o not in (current, "nobody (team queue)"))
-    new_name = box.options[new_index]
+    with session_scope() as s:
+        team_id = s.get(Ticket, tid).team_id
+        team_name = s.get(Team, team_id).name
+    new_index = next(i for i, o in enumerate(box.options)
+                     if f"({team_name})" in o and not o.startswith(current + " ("))
+    new_name = box.options[new_index].split(" (")[0]
     box.select_index(new_index)
     next(b for b in at.button if b.label == "Reassign").click().run()
     assert not at.exception
     assert f"AC-{tid} reassigned." in [s.value for s in at.success]
     with session_scope() as s:
         assert s.get(User, s.get(Ticket, tid).assignee_id).name == new_name
+
+
+def test_picking_an_agent_of_another_team_moves_the_ticket_to_that_team(app_as):
+    at, tid, current = _open_ticket(app_as)
+    with session_scope() as s:
+        old_team = s.get(Team, s.get(Ticket, tid).team_id).name
+    box = _agent_box(at)
+    new_index = next(i for i, o in enumerate(box.options) if o != "nobody (team queue)" and f"({old_team}" not in o)
+    new_name, new_team = box.options[new_index].split(" (")[0], box.options[new_index].split(" (")[1].split(")")[0]
+    box.select_index(new_index)
+    next(b for b in at.button if b.label == "Reassign").click().run()
+    assert not at.exception and f"AC-{tid} reassigned." in [s.value for s in at.success]
+    with session_scope() as s:
+        t = s.get(Ticket, tid)
+        assert s.get(User, t.assignee_id).name == new_name and s.get(Team, t.team_id).name == new_team
+
+
+def test_an_agent_and_a_team_that_do_not_match_are_refused(app_as):
+    at, tid, current = _open_ticket(app_as)
+    with session_scope() as s:
+        t = s.get(Ticket, tid)
+        before = (t.team_id, t.assignee_id, t.version)
+        other_team = s.scalar(select(Team).where(Team.id != t.team_id).order_by(Team.id).limit(1)).name
+    box = _agent_box(at)
+    box.select_index(next(i for i, o in enumerate(box.options) if o.startswith(current + " (")))
+    team_box = [b for b in at.selectbox if b.label == "Team"][-1]
+    team_box.select_index(next(i for i, o in enumerate(team_box.options) if o == other_team))
+    next(b for b in at.button if b.label == "Reassign").click().run()
+    assert not at.exception
+    assert any("works in" in e.value and other_team in e.value for e in at.error), [e.value for e in at.error]
+    with session_scope() as s:
+        t = s.get(Ticket, tid)
+        assert (t.team_id, t.assignee_id, t.version) == before
+
+
+def test_category_and_priority_change_together_with_a_reason(app_as):
+    at, tid, _ = _open_ticket(app_as)
+    with session_scope() as s:
+        t = s.get(Ticket, tid)
+        cat = "billing" if t.category != "billing" else "question"
+        prio = "low" if t.priority != "low" else "high"
+    [b for b in at.selectbox if b.label == "Category"][-1].set_value(cat)
+    [b for b in at.selectbox if b.label == "Priority"][-1].set_value(prio)
+    next(w for w in at.text_input if w.label == "Reason (required)").input("customer clarified")
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert not at.exception and "Saved." in [s.value for s in at.success], [e.value for e in at.error]
+    with session_scope() as s:
+        t = s.get(Ticket, tid)
+        assert (t.category, t.priority, t.category_source) == (cat, prio, "human")
+
+
+def test_an_internal_note_can_set_the_status(app_as):
+    at, tid, _ = _open_ticket(app_as)
+    at.text_area[0].input("Waiting for the logs from the customer's admin")
+    next(r for r in at.radio if r.label == "Kind").set_value("Internal note")
+    next(b for b in at.selectbox if b.label == "Then set status").set_value("on_hold")
+    next(b for b in at.button if b.label == "Send").click().run()
+    assert not at.exception
+    assert f"Note added; AC-{tid} is now on_hold." in [s.value for s in at.success]
+    with session_scope() as s:
+        assert s.get(Ticket, tid).status == "on_hold"
+        note = s.scalar(select(TicketEvent).where(TicketEvent.ticket_id == tid, TicketEvent.kind == "internal_note"))
+        assert note is not None and not note.public
+
+
+def test_a_lead_confirms_a_triage_ticket_and_it_leaves_the_triage_queue(app_as):
+    with session_scope() as s:
+        t = s.scalar(select(Ticket).where(Ticket.status == "open").order_by(Ticket.id.desc()).limit(1))
+        t.needs_triage = True
+        category, source = t.category, t.category_source
+    at, tid, _ = _open_ticket(app_as, where=(Ticket.needs_triage.is_(True),))
+    next(b for b in at.button if b.label == f"Confirm {category}").click().run()
+    assert not at.exception
+    assert f"AC-{tid}: category {category} confirmed." in [s.value for s in at.success]
+    with session_scope() as s:
+        t = s.get(Ticket, tid)
+        assert not t.needs_triage and (t.category, t.category_source) == (category, source)
+
+
+def test_changing_filters_on_a_later_page_starts_again_at_page_one(app_as):
+    at = app_as("support_lead")
+    at.switch_page("pages/queue.py").run()
+    status = next(m for m in at.multiselect if m.label == "Status")
+    status.set_value(list(status.options)).run()  # every status: more than one page of 50
+    next(b for b in at.button if b.label == "Next").click().run()
+    assert any(m.value == "2 of " + m.value.split(" of ")[1] for m in at.metric if m.label == "Page")
+    next(m for m in at.multiselect if m.label == "Status").set_value(["closed"]).run()
+    assert not at.exception
+    page = next(m for m in at.metric if m.label == "Page").value
+    assert page.startswith("1 of "), page
+    assert not any("No tickets match" in i.value for i in at.info)
 
 
 def test_reassign_form_for_a_changed_ticket_says_so_and_changes_nothing(app_as):

@@ -117,6 +117,36 @@ def test_category_correction_needs_a_reason_and_becomes_a_labelled_event(session
     assert t.category_source == "human"
 
 
+def test_an_agent_of_another_team_moves_the_ticket_only_with_the_agents_team(session, org):
+    t = service.create_ticket(session=session, actor=org["ann"], data=BUG, channel=Channel.PORTAL)
+    tech, support = t.team_id, org["s1"].team_id
+    before = (t.team_id, t.assignee_id, t.version)
+    with pytest.raises(service.TicketError, match="works in Support, not Tech"):
+        service.reassign(session=session, actor=org["lead"], ticket_id=t.id, version=t.version, team_id=tech,
+                         assignee_id=org["s1"].id)
+    assert (t.team_id, t.assignee_id, t.version) == before
+    service.reassign(session=session, actor=org["lead"], ticket_id=t.id, version=t.version, assignee_id=org["s1"].id)
+    assert (t.team_id, t.assignee_id) == (support, org["s1"].id)
+
+
+def test_confirming_a_triage_category_clears_triage_and_is_a_labelled_example(session, org):
+    t = service.create_ticket(session=session, actor=org["ann"], data=BUG, channel=Channel.PORTAL)
+    with pytest.raises(service.TicketError, match="not waiting for triage"):
+        service.confirm_category(session=session, actor=org["t1"], ticket_id=t.id, version=t.version)
+    t.needs_triage = True
+    session.flush()
+    source = t.category_source
+    with pytest.raises(PermissionDenied):
+        service.confirm_category(session=session, actor=org["ops"], ticket_id=t.id, version=t.version)
+    service.confirm_category(session=session, actor=org["t1"], ticket_id=t.id, version=t.version)
+    assert not t.needs_triage and t.category_source == source
+    ev = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id, TicketEvent.kind == "category")).one()
+    assert ev.data["confirmed"] and ev.data["to"] == t.category and ev.data["source"] == "human"
+    from core.tickets.classify import human_corrections
+
+    assert [r["category"] for r in human_corrections(session=session)] == [t.category]
+
+
 def test_roles_without_permission_cannot_change_tickets(session, org):
     t = service.create_ticket(session=session, actor=org["ann"], data=BUG, channel=Channel.PORTAL)
     with pytest.raises(PermissionDenied):
