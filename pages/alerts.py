@@ -69,7 +69,8 @@ with tabs["History & triage"]:
             table = pd.DataFrame([{k: v for k, v in i.items() if not k.startswith("_")} for i in found])
             table.insert(0, "#", range(1, len(table) + 1))
             st.dataframe(table, hide_index=True, width="stretch",
-                         column_config={"ends_at": st.column_config.DatetimeColumn("ends_at (empty: firing)")})
+                         column_config={"starts_at": None,   # shown as "start" (which may read "started before")
+                                        "ends_at": st.column_config.DatetimeColumn("ends_at (empty: firing)")})
             if may_triage:
                 with st.form("triage", clear_on_submit=True):
                     st.markdown("**Triage an interval**")
@@ -78,7 +79,7 @@ with tabs["History & triage"]:
                               for n, i in enumerate(found)}
                     pick = st.selectbox("Interval", list(by_key),
                                         format_func=lambda k: f"#{by_key[k][0] + 1} {by_key[k][1]['alertname']} "
-                                                              f"{by_key[k][1]['starts_at']:%Y-%m-%d %H:%M} UTC")
+                                                              f"{by_key[k][1]['start']}")
                     verdict = st.radio("Verdict", ["actionable", "noise"], horizontal=True)
                     note = st.text_area("Note", max_chars=2000)
                     if st.form_submit_button("Save verdict"):

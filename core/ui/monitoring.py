@@ -99,13 +99,15 @@ def intervals(start: datetime, end: datetime) -> list[dict]:
     from core.monitoring.prom import Prometheus
 
     found = history.firing_intervals(prom=Prometheus(), start=start, end=end)
+    # an interval firing at the range's start keeps its real (earlier) start, and its verdict with it
+    since = min([i.starts_at for i in found] + [start - timedelta(minutes=1)])
     with session_scope() as s:
-        verdicts = triage.verdicts(session=s, start=start - timedelta(minutes=1), end=end)
+        verdicts = triage.verdicts(session=s, start=since, end=end)
         out = []
         for i in found:
             t = verdicts.get((i.alertname, i.labels_key, i.starts_at))
             out.append({"alertname": i.alertname, "severity": i.severity, "service": i.labels.get("service", ""),
-                        "starts_at": i.starts_at, "ends_at": i.ends_at,
+                        "start": i.start_text, "starts_at": i.starts_at, "ends_at": i.ends_at,
                         "duration_min": round(i.duration().total_seconds() / 60, 1),
                         "labels": ", ".join(f"{k}={v}" for k, v in i.labels.items() if k != "alertname"),
                         "verdict": t.verdict if t else "", "note": t.note if t else "",

@@ -37,6 +37,9 @@ def _history() -> str:
          every15(E - 3 * 3600, E - 2 * 3600 - 1800) + every15(E - 3600, E - 2400)),
         ('alertname="ServiceDown",alertstate="firing",probe="api",service="api",severity="critical"',
          every15(E - 1200, E)),
+        # a long one: firing from four days ago until one day ago (a sample a minute keeps the backfill small)
+        ('alertname="BackupTooOld",alertstate="firing",service="backups",severity="critical",target="file"',
+         [(t, 1) for t in range(E - 4 * DAY, E - DAY + 1, 60)]),
     ])
     # probe_success every 5 minutes for 30 days: "api" fails 1 h in the last day and 3 h five days ago.
     api, console = [], []
@@ -93,6 +96,44 @@ def test_history_stitches_chunks_without_splitting_intervals(prom_url, monkeypat
     got = history.firing_intervals(prom=Prometheus(prom_url), start=at(E - 4 * 3600), end=at(E))
     assert [(i.alertname, i.starts_at, i.ends_at) for i in got][1:] == [
         ("HighErrorRate", at(E - 3600), at(E - 2400)), ("HighErrorRate", at(E - 3 * 3600), at(E - 2 * 3600 - 1800))]
+
+
+def test_an_interval_begun_before_the_range_keeps_its_real_start_and_triage_key(prom_url, session, make_user):
+    from core.monitoring import triage
+
+    prom = Prometheus(prom_url)
+    # "the last N hours" rolls every minute: two views starting inside the HighErrorRate interval (E-3h..E-2h30m)
+    views = [history.firing_intervals(prom=prom, start=at(E - 3 * 3600 + 600 + k * 60), end=at(E),
+                                      alertname="HighErrorRate") for k in (0, 1)]
+    for got in views:
+        oldest = got[-1]
+        assert (oldest.starts_at, oldest.ends_at, oldest.started_before) == (at(E - 3 * 3600), at(E - 2 * 3600 - 1800), False)
+        assert oldest.duration() == timedelta(minutes=30)
+        assert oldest.start_text == f"{at(E - 3 * 3600):%Y-%m-%d %H:%M} UTC"
+    # a verdict given in the first view is found in the second (same key, looked up from the real start)
+    triage.triage_interval_of(session=session, actor=make_user("ops"), interval=views[0][-1], verdict="actionable")
+    later = views[1][-1]
+    found = triage.verdicts(session=session, start=min(i.starts_at for i in views[1]), end=at(E))
+    assert found[(later.alertname, later.labels_key, later.starts_at)].verdict == "actionable"
+
+
+def test_an_interval_begun_days_before_the_range_is_found_across_lookback_chunks(prom_url):
+    got = history.firing_intervals(prom=Prometheus(prom_url), start=at(E - 2 * DAY), end=at(E - 1800),
+                                   alertname="BackupTooOld")
+    assert [(i.starts_at, i.ends_at, i.started_before) for i in got] == [(at(E - 4 * DAY), at(E - DAY), False)]
+
+
+def test_an_interval_older_than_the_lookback_says_started_before_and_keeps_one_start(prom_url, monkeypatch):
+    monkeypatch.setattr(history, "LOOKBACK_SECONDS", DAY)
+    monkeypatch.setattr(history, "LOOKBACK_ALIGN_SECONDS", 3600)
+    starts = []
+    for k in (0, 1, 7):                # three views a few minutes apart within the same hour
+        [iv] = history.firing_intervals(prom=Prometheus(prom_url), start=at(E - 2 * DAY + 600 + k * 60), end=at(E),
+                                        alertname="BackupTooOld")
+        assert iv.started_before and iv.ends_at == at(E - DAY)
+        assert iv.start_text == f"started before {at(E - 3 * DAY):%Y-%m-%d %H:%M} UTC"
+        starts.append(iv.starts_at)
+    assert starts == [at(E - 3 * DAY)] * 3
 
 
 def test_uptime_per_probe_over_24h_7d_30d(prom_url):

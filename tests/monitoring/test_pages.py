@@ -73,6 +73,7 @@ def test_monitoring_and_alerts_pages_with_real_backends(app_as, alertmanager_url
         assert "Nothing is firing." in _texts(at)
         history = at.dataframe[0].value
         assert list(history["alertname"]) == ["HighErrorRate"] and history["duration_min"].iloc[0] == 30.0
+        assert history["start"].iloc[0].endswith(" UTC") and "started before" not in history["start"].iloc[0]
 
         # triage the interval as noise with a note
         at.radio[0].set_value("noise")
