@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     worker_metrics_port: int = 9464
     app_url: str = "http://127.0.0.1:8501"
     classify_confidence_threshold: float = 0.55
+    priority_rules: str | None = Field(None, description="JSON overriding the priority and routing rules "
+                                       "(keys base, reproducible_bug, plan_boost, teams; see docs/tickets.md)")
     business_timezone: str = "Europe/Madrid"
     backup_time: str = "02:00"
     probe_urls: str = ""

@@ -39,6 +39,9 @@ def prepare(*, seed: bool = True, tickets: int = 3000) -> str:
     from core.db.session import database_url
 
     settings = get_settings()
+    from core.tickets.rules import active_rules
+
+    active_rules()  # a PRIORITY_RULES that does not parse stops here, with its message, before anything starts
     if settings.database_url:
         url = database_url()
         _say(f"using DATABASE_URL ({_redact(url)})")
@@ -91,7 +94,13 @@ def _start(procs: list, name: str, cmd: list[str], env: dict, log_file: Path | N
 
 
 def _run(args) -> int:
-    url = prepare(seed=not args.no_seed, tickets=args.tickets)
+    from core.tickets.rules import RulesError
+
+    try:
+        url = prepare(seed=not args.no_seed, tickets=args.tickets)
+    except RulesError as exc:
+        _say(str(exc))
+        return 2
     env = dict(os.environ, DATABASE_URL=url, PYTHONUNBUFFERED="1")
     logs = VAR / "log"
     logs.mkdir(parents=True, exist_ok=True)

@@ -80,6 +80,13 @@ def main(*, once: bool = False) -> int:
     from core.monitoring_hooks import init_error_tracking
 
     init_error_tracking("worker")
+    from core.tickets.rules import RulesError, active_rules
+
+    try:
+        active_rules()
+    except RulesError as exc:
+        log.error("%s", exc)
+        return 2
     jobs = load_jobs()
     if once:
         ok = all(run_job(j) for j in jobs.values())

@@ -109,6 +109,42 @@ def test_priority_rules():
     assert suggest_priority(category=Category.FEATURE, reproducible=None, plan="pro") == Priority.LOW
 
 
+def test_priority_rules_setting_overrides_parts_and_bad_values_are_named(monkeypatch, session, org):
+    from core.config import get_settings
+    from core.tickets import service
+    from core.tickets.enums import Channel
+    from core.tickets.rules import RulesError, parse_rules
+
+    rules = parse_rules('{"plan_boost": {"pro": 1}, "base": {"performance": "high"}, "teams": {"billing": "support"}}')
+    assert suggest_priority(category=Category.FEATURE, reproducible=None, plan="pro", rules=rules) == Priority.MEDIUM
+    assert suggest_priority(category=Category.FEATURE, reproducible=None, plan="enterprise", rules=rules) == Priority.MEDIUM
+    assert suggest_priority(category=Category.PERFORMANCE, reproducible=None, rules=rules) == Priority.HIGH
+    assert team_for(Category.BILLING, rules) == "support" and team_for(Category.BUG, rules) == "tech"
+    for bad, message in [('{"base": {"bug": "urgent"}}', "base.bug: 'urgent' is not one of high, medium, low"),
+                         ('{"teams": {"sales": "x"}}', "teams: 'sales' is not one of"),
+                         ('{"plan_boost": {"pro": 5}}', "plan_boost.pro: 5 is not a whole number"),
+                         ('{"boost": {}}', "unknown keys: boost"), ("{nope", "not valid JSON")]:
+        with pytest.raises(RulesError, match=message):
+            parse_rules(bad)
+
+    # Through the setting: an Acme (pro) question now lands as high priority.
+    monkeypatch.setenv("PRIORITY_RULES", '{"plan_boost": {"pro": 1}}')
+    get_settings.cache_clear()
+    try:
+        t = service.create_ticket(session=session, actor=org["ann"], channel=Channel.PORTAL,
+                                  data={"subject": "How do I rotate API keys?", "description": "Without downtime?",
+                                        "category": "question"})
+        assert t.priority == Priority.HIGH
+    finally:
+        get_settings.cache_clear()
+
+
+def test_worker_refuses_to_start_with_bad_priority_rules():
+    r = subprocess.run([sys.executable, "-m", "core", "worker"], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PRIORITY_RULES": '{"base": {"bug": "urgent"}}'})
+    assert r.returncode == 2 and "base.bug: 'urgent' is not one of" in r.stderr
+
+
 def test_teams():
     assert {c: team_for(c) for c in Category} == {
         Category.BUG: "tech", Category.PERFORMANCE: "tech", Category.QUESTION: "support",
