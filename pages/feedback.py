@@ -4,11 +4,13 @@ from datetime import datetime, time, timezone
 
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from core.auth.roles import Permission, has_permission
 from core.db import session_scope
 from core.feedback import service
+from core.feedback.measures import MIN_NPS_RESPONSES
 from core.feedback.models import FeedbackKind, RoadmapStatus
 from core.feedback.service import FeedbackError
 from core.ui import feedback as data
@@ -47,6 +49,8 @@ def chart(df: pd.DataFrame, y, title: str, color=None, kind: str = "line", perce
         args["markers"] = True
     fig = fn(df, **args)
     fig.update_layout(margin=dict(l=0, r=0, t=40, b=0), legend_title_text="")
+    if "too_few" in df and y == "nps":
+        mark_too_few(fig, df)
     if percent:
         fig.update_yaxes(tickformat=".0%")
     elif kind == "bar":
@@ -54,25 +58,37 @@ def chart(df: pd.DataFrame, y, title: str, color=None, kind: str = "line", perce
     st.plotly_chart(fig, width="stretch", key=f"fb_chart_{key or title}")
 
 
+def mark_too_few(fig, df: pd.DataFrame) -> None:
+    """Ring the NPS points that rest on fewer than 30 answers, so nobody reads them as a trend."""
+    few = df[df["too_few"].astype(bool) & df["nps"].notna()]
+    if few.empty:
+        return
+    label = f"too few to trust (n<{MIN_NPS_RESPONSES})"
+    who = few["plan"] + ": " if "plan" in few else ""
+    fig.add_trace(go.Scatter(x=few["month"], y=few["nps"], mode="markers", name=label,
+                             marker=dict(symbol="circle-open", size=14, color="#4a5568", line=dict(width=2)),
+                             text=who + "n=" + few["responses"].astype(str),
+                             hovertemplate="%{text}: " + label + "<extra></extra>"))
+
+
 k = data.kpis(start, end)
 series = data.monthly(start, end)
-# Churn is a monthly measure: the header shows the average over the period's months that had accounts.
-monthly_logo = [r["logo_churn"] for r in series["churn"] if r["logo_churn"] is not None]
-monthly_revenue = [r["revenue_churn"] for r in series["churn"] if r["revenue_churn"] is not None]
-avg_logo = sum(monthly_logo) / len(monthly_logo) if monthly_logo else None
-avg_revenue = sum(monthly_revenue) / len(monthly_revenue) if monthly_revenue else None
 c1, c2, c3, c4, c5, c6 = st.columns(6)
 c1.metric("NPS", num(k["nps"], 0), help="% promoters (9-10) minus % detractors (0-6); target over 50.")
-c1.caption(f"{k['nps_responses']} responses" + (" · too few to trust" if k["nps_too_few"] else ""))
+c1.caption(f"{k['nps_responses']} responses" + (f" · too few to trust (n<{MIN_NPS_RESPONSES})" if k["nps_too_few"] else ""))
 c2.metric("CSAT", pct(k["csat_share"]), help="Share of CSAT ratings of 4 or 5.")
 c2.caption(f"average {num(k['csat_average'], 2)} / 5 (target over 4.5)")
 c3.metric("Rating", num(k["rating_average"], 2, " / 5"), help="Average portal star rating.")
-c4.metric("Monthly churn", pct(avg_logo), help="Accounts cancelled in a month / active at its start (accounts that "
-          "started during the month excluded), averaged over the period's months; target under 5%.")
-c4.caption(f"revenue churn {pct(avg_revenue)} a month")
+# The same monthly churn as the overview: the average of the period's complete months (the running month left out).
+c4.metric("Monthly churn", pct(k["logo_churn"]), help="Accounts cancelled in a month / active at its start (accounts "
+          "that started during the month excluded), averaged over the period's complete months; target under 5%.")
+c4.caption(f"revenue churn {pct(k['revenue_churn'])} a month · " + ", ".join(k.get("churn_months") or []))
 c5.metric("Feedback implemented", pct(k["feedback_implemented_share"]),
           help="Share of the period's feedback linked to a shipped roadmap item; target over 20%.")
-c6.metric("Bug fix median", num(k["bug_fix_median_hours"], 1, " h"), help="Bug ticket created to solved; target under 48 h.")
+c6.metric("Bug fix median", num(k["bug_fix_median_hours"], 1, " h"),
+          help="The overview's bug fix time: from a bug report to its deployed fix where a fix is linked, else to "
+               "solved (core.feedback.measures.bug_fix_time); target under 48 h.")
+c6.caption(f"p90 {num(k['bug_fix_p90_hours'], 1, ' h')}")
 
 tab_trends, tab_explorer, tab_themes, tab_roadmap, tab_followups = st.tabs(
     ["Trends", "Explorer", "Themes", "Roadmap", "Follow-ups"])
@@ -81,12 +97,14 @@ with tab_trends:
     left, right = st.columns(2)
     with left:
         chart(pd.DataFrame(series["nps"]), "nps", "NPS by month")
+        st.caption(f"Ringed points rest on fewer than {MIN_NPS_RESPONSES} answers: too few to trust.")
         chart(pd.DataFrame(series["csat"]), "csat_share", "CSAT (share of 4-5) by month", percent=True)
         churn = pd.DataFrame(series["churn"])
         if not churn.empty:
             churn = churn.rename(columns={"logo_churn": "logo", "revenue_churn": "revenue"})
         chart(churn, ["logo", "revenue"] if not churn.empty else "logo", "Monthly churn", percent=True)
-        chart(pd.DataFrame(series["bugfix"]), ["median_hours", "p90_hours"], "Bug fix time (hours)")
+        chart(pd.DataFrame(series["bugfix"]), ["median_hours", "p90_hours"],
+              "Bug fix time (hours, report to deployed fix, else to solved)", key="bugfix")
     with right:
         chart(pd.DataFrame(series["nps_plan"]), "nps", "NPS by month and plan", color="plan")
         chart(pd.DataFrame(series["csat_plan"]), "csat_share", "CSAT by month and plan", color="plan", percent=True)

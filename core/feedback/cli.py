@@ -86,7 +86,7 @@ def _kpis(args) -> int:
 
     start, end = period(args.month, args.days)
     with session_scope() as s:
-        kpis = feedback_kpis(session=s, start=start, end=end)
+        kpis = {k: v for k, v in feedback_kpis(session=s, start=start, end=end).items() if not k.startswith("_")}
     print(json.dumps({"start": start.isoformat(), "end": end.isoformat(), **kpis}, default=str))
     return 0
 

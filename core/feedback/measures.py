@@ -208,28 +208,85 @@ def churn(*, session: Session, start: datetime, end: datetime) -> dict:
     return row
 
 
+def _month_floor(dt: datetime) -> datetime:
+    dt = _utc(dt).astimezone(timezone.utc)
+    return dt.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _add_months(month: datetime, n: int) -> datetime:
+    total = month.year * 12 + month.month - 1 + n
+    return month.replace(year=total // 12, month=total % 12 + 1)
+
+
+def churn_months(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """[first, last) of the calendar months monthly churn is reported for over the window [start, end):
+    the complete months inside it, or, when it holds none, the latest complete month before its end."""
+    first = _month_floor(start)
+    if first < _utc(start):
+        first = _add_months(first, 1)
+    last = _month_floor(end)
+    if first >= last:
+        first = _add_months(last, -1)
+    return first, last
+
+
+def monthly_churn(*, session: Session, start: datetime, end: datetime) -> dict:
+    """Monthly logo and revenue churn for the window: the average of its complete calendar months (the latest
+    complete month when it holds none), with the months used and the same number of months just before."""
+    first, last = churn_months(start, end)
+    n = (last.year - first.year) * 12 + last.month - first.month
+    rows = churn_by_month(session=session, start=_add_months(first, -n), end=last)
+
+    def avg(rs, key):
+        got = [r[key] for r in rs if r[key] is not None]
+        return sum(got) / len(got) if got else None
+
+    before, now = rows[:n], rows[n:]
+    return {"logo_churn": avg(now, "logo_churn"), "revenue_churn": avg(now, "revenue_churn"),
+            "months": [r["month"].strftime("%Y-%m") for r in now],
+            "active_at_start": sum(r["active_at_start"] for r in now),
+            "previous_logo_churn": avg(before, "logo_churn"), "previous_revenue_churn": avg(before, "revenue_churn")}
+
+
 # --- bug fix time -------------------------------------------------------------------------------------
 
+# Bug fix time, one definition for the overview, `metrics --json` and the Feedback page: from a bug
+# ticket's creation to its first deployed fix where a fix is linked (core.loop), else to solved; counted
+# in the period (month) the fix happened. Written to read only the period: bugs whose first deployed fix
+# falls in it, plus bugs without a deployed fix solved in it (the solved_at index), rather than every
+# solved bug of all time (bench pages: seconds at a million tickets).
+BUG_FIXED_CTE = """
+    fix AS (
+        SELECT ticket_id, min(deployed_at) AS deployed_at FROM ticket_fixes
+         WHERE deployed_at IS NOT NULL GROUP BY ticket_id),
+    fixed AS (
+        SELECT t.created_at, fx.deployed_at AS fixed_at
+          FROM fix fx JOIN tickets t ON t.id = fx.ticket_id
+         WHERE t.category = 'bug' AND t.solved_at IS NOT NULL AND fx.deployed_at >= :start AND fx.deployed_at < :end
+        UNION ALL
+        SELECT t.created_at, t.solved_at
+          FROM tickets t
+         WHERE t.category = 'bug' AND t.solved_at >= :start AND t.solved_at < :end
+           AND NOT EXISTS (SELECT 1 FROM ticket_fixes f WHERE f.ticket_id = t.id AND f.deployed_at IS NOT NULL))"""
+
 BUG_SELECT = """
-    count(t.id) AS bugs_fixed,
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.solved_at - t.created_at) / 3600.0) AS median_hours,
-    percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM t.solved_at - t.created_at) / 3600.0) AS p90_hours"""
+    count(x.fixed_at) AS bugs_fixed,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM x.fixed_at - x.created_at) / 3600.0) AS median_hours,
+    percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM x.fixed_at - x.created_at) / 3600.0) AS p90_hours"""
 
 
 def bug_fix_time(*, session: Session, start: datetime, end: datetime) -> dict:
-    """Bug fix time (a bug ticket's creation to solved), median and p90 in hours, over bugs solved in the period."""
-    row = _rows(session, f"SELECT {BUG_SELECT} FROM tickets t WHERE t.category = 'bug' AND t.solved_at IS NOT NULL "
-                         "AND t.solved_at >= :start AND t.solved_at < :end", **_period(start, end))[0]
+    """Bug fix time in hours (creation to the deployed fix where one is linked, else to solved), median and
+    p90, over the bugs fixed in the period."""
+    row = _rows(session, f"WITH {BUG_FIXED_CTE} SELECT {BUG_SELECT} FROM fixed x", **_period(start, end))[0]
     return {"bugs_fixed": row["bugs_fixed"], "median_hours": _f(row["median_hours"]), "p90_hours": _f(row["p90_hours"])}
 
 
 def bug_fix_by_month(*, session: Session, start: datetime, end: datetime) -> list[dict]:
-    """Bug fix time median and p90 (hours) per calendar month of solving."""
-    sql = f"""WITH {MONTHS_CTE}
+    """Bug fix time median and p90 (hours) per calendar month the fix happened in (same definition)."""
+    sql = f"""WITH {MONTHS_CTE}, {BUG_FIXED_CTE}
         SELECT m.m_start AS month, {BUG_SELECT}
-          FROM months m
-          LEFT JOIN tickets t ON t.category = 'bug' AND t.solved_at >= m.m_start AND t.solved_at < m.m_end
-               AND t.solved_at >= :start AND t.solved_at < :end
+          FROM months m LEFT JOIN fixed x ON x.fixed_at >= m.m_start AND x.fixed_at < m.m_end
          GROUP BY m.m_start ORDER BY m.m_start"""
     rows = _rows(session, sql, **_period(start, end))
     for r in rows:
@@ -309,27 +366,39 @@ def followup_stats(*, session: Session, start: datetime, end: datetime) -> dict:
 # --- the overview contract ----------------------------------------------------------------------------
 
 def feedback_kpis(*, session: Session, start: datetime, end: datetime, now: datetime | None = None) -> dict:
-    """The feedback KPIs of the overview and `python -m core metrics --json` for [start, end)."""
+    """The feedback KPIs of the overview and `python -m core metrics --json` for [start, end).
+
+    Churn is monthly whatever the window (see monthly_churn); its trend ("_previous") is the months just
+    before. "_notes" are short lines the overview shows under a tile (the churn months, the NPS count)."""
     n = nps(session=session, start=start, end=end)
     c = csat(session=session, start=start, end=end)
-    ch = churn(session=session, start=start, end=end)
+    ch = monthly_churn(session=session, start=start, end=end)
+    months = ch["months"][0] + (f" to {ch['months'][-1]}" if len(ch["months"]) > 1 else "")
     reasons = {}
+    churn_note = f"average of {months}" if len(ch["months"]) > 1 else f"month {months}"
+    if ch["revenue_churn"] is not None:
+        churn_note += f" · revenue churn {ch['revenue_churn'] * 100:.1f}%"
+    too_few = f" · too few to trust (n<{MIN_NPS_RESPONSES})" if n["too_few"] and n["responses"] else ""
+    count = f"{n['responses']} response" + ("" if n["responses"] == 1 else "s")
+    notes = {"nps": count + too_few, "logo_churn": churn_note}
     if n["responses"] == 0:
         reasons["nps"] = "no NPS responses in this period"
     elif n["too_few"]:
         reasons["nps"] = f"only {n['responses']} NPS responses: too few to trust (under {MIN_NPS_RESPONSES})"
     if c["responses"] == 0:
         reasons["csat_average"] = reasons["csat_share"] = "no CSAT ratings in this period"
-    if ch["active_at_start"] == 0:
-        reasons["logo_churn"] = reasons["revenue_churn"] = "no accounts were active at the start of the period"
+    if ch["logo_churn"] is None:
+        reasons["logo_churn"] = reasons["revenue_churn"] = f"no accounts were active at the start of {months}"
     bugs = bug_fix_time(session=session, start=start, end=end)
     if bugs["bugs_fixed"] == 0:
-        reasons["bug_fix_median_hours"] = "no bug tickets solved in this period"
+        reasons["bug_fix_median_hours"] = "no bug tickets fixed in this period"
     implemented = feedback_implemented(session=session, start=start, end=end, now=now)
     if implemented["items"] == 0:
         reasons["feedback_implemented_share"] = "no feedback items in this period"
     return {
         "_reasons": reasons,
+        "_notes": notes,
+        "_previous": {"logo_churn": ch["previous_logo_churn"], "revenue_churn": ch["previous_revenue_churn"]},
         "nps": n["nps"],
         "nps_responses": n["responses"],
         "nps_too_few": n["too_few"],
@@ -338,6 +407,7 @@ def feedback_kpis(*, session: Session, start: datetime, end: datetime, now: date
         "rating_average": rating_average(session=session, start=start, end=end)["rating_average"],
         "logo_churn": ch["logo_churn"],
         "revenue_churn": ch["revenue_churn"],
+        "churn_months": ch["months"],
         "bug_fix_median_hours": bugs["median_hours"],
         "bug_fix_p90_hours": bugs["p90_hours"],
         "feedback_implemented_share": implemented["share"],

@@ -32,8 +32,11 @@ TARGETS: tuple[Target, ...] = (
     Target("sla_first_response_compliance", "SLA: first response met", "%", 0.90, True, 0.05, "Met / (met + breached) first-response targets in business hours."),
     Target("sla_resolution_compliance", "SLA: resolution met", "%", 0.90, True, 0.05, "Met / (met + breached) resolution targets in business hours, pauses excluded."),
     Target("csat_average", "CSAT", "/5", 4.5, True, 0.3, "Average CSAT rating after resolution; target over 4.5 of 5."),
-    Target("nps", "NPS", "", 50, True, 10, "% promoters (9-10) minus % detractors (0-6); target over 50."),
-    Target("logo_churn", "Monthly churn", "%", 0.05, False, 0.02, "Accounts cancelled in the month / active at its start; target under 5%."),
+    Target("nps", "NPS", "", 50, True, 10, "% promoters (9-10) minus % detractors (0-6); target over 50; "
+           "under 30 responses is too few to trust."),
+    Target("logo_churn", "Monthly churn", "%", 0.05, False, 0.02, "Accounts cancelled in a calendar month / active at its start, "
+           "averaged over the complete months in the period (the latest complete month when it holds none); "
+           "the trend compares the months just before; target under 5%."),
     Target("uptime", "Uptime", "%", 0.999, True, 0.004, "avg_over_time(probe_success) over the period; target over 99.9%."),
     Target("error_rate", "Error rate", "%", 0.001, False, 0.004, "5xx share of requests; target under 0.1%."),
     Target("alert_accuracy", "Alert accuracy", "%", 0.95, True, 0.05, "Actionable / triaged alerts; target over 95%."),
@@ -41,15 +44,23 @@ TARGETS: tuple[Target, ...] = (
     Target("feedback_implemented_share", "Feedback implemented", "%", 0.20, True, 0.05, "Share of the period's feedback linked to shipped roadmap items; target over 20%."),
 )
 
+# `python -m core metrics --json` always prints these keys (null when there is no data), besides every
+# TARGETS key and whatever else the providers return.
+CONTRACT_KEYS = ("nps", "nps_responses", "csat_share", "csat_average", "rating_average", "logo_churn",
+                 "revenue_churn", "first_response_median_minutes", "resolution_median_minutes",
+                 "bug_fix_median_hours", "feedback_implemented_share")
+
 # Providers: "module:function" called as function(session=..., start=..., end=...) -> dict of KPI values,
-# optionally with "_reasons": {kpi: why it has no value}. A provider that cannot be imported leaves its
-# tiles at "no data yet" with the reason given here.
+# optionally with "_reasons": {kpi: why it has no value}, "_notes": {kpi: a line shown under its tile} and
+# "_previous": {kpi: the value its trend compares with, when that is not the previous window's value}.
+# A provider that cannot be imported leaves its tiles at "no data yet" with the reason given here.
+# Bug fix time comes from feedback_kpis (core.feedback.measures.bug_fix_time: to the deployed fix where
+# one is linked, else to solved), so core.loop.kpis is no provider of its own.
 PROVIDERS = [
     ("core.overview.kpis:ticket_kpis", "tickets"),
     ("core.feedback.measures:feedback_kpis", "the feedback module"),
     ("core.monitoring.kpis:monitoring_kpis", "the monitoring module"),
     ("core.sla.reporting:sla_kpis", "the SLA module"),
-    ("core.loop.kpis:loop_kpis", "the fixes module"),
 ]
 
 
@@ -98,10 +109,13 @@ def period(days: int | None = None, month: str | None = None, now: datetime | No
     return now - timedelta(days=days or 30), now
 
 
-def collect(*, session: Session, start: datetime, end: datetime) -> tuple[dict, dict]:
-    """Every KPI value for [start, end), and for each missing one the reason."""
+def collect(*, session: Session, start: datetime, end: datetime, failures: list[str] | None = None,
+            extras: dict | None = None) -> tuple[dict, dict]:
+    """Every KPI value for [start, end), and for each missing one the reason; a failed provider's message is
+    appended to `failures` and the providers' "_notes" and "_previous" are merged into `extras` when given."""
     values: dict = {}
     reasons: dict = {}
+    extras = {} if extras is None else extras
     for spec, name in PROVIDERS:
         module, fn = spec.split(":")
         try:
@@ -113,8 +127,13 @@ def collect(*, session: Session, start: datetime, end: datetime) -> tuple[dict, 
                 got = dict(provider(session=session, start=start, end=end))
         except Exception as exc:  # one broken domain must not blank the whole scorecard
             log.exception("KPI provider %s failed", spec)
-            got = {"_reasons": {t.key: f"{name} failed: {str(exc).splitlines()[0][:200]}" for t in TARGETS}}
+            message = f"{name} failed: {(str(exc).splitlines() or [type(exc).__name__])[0][:200]}"
+            if failures is not None:
+                failures.append(f"{spec}: {message}")
+            got = {"_reasons": {t.key: message for t in TARGETS if t.key not in values}}
         reasons.update(got.pop("_reasons", {}) or {})
+        for extra in ("_notes", "_previous"):
+            extras.setdefault(extra, {}).update(got.pop(extra, {}) or {})
         for k, v in got.items():
             if v is not None or k not in values:
                 values[k] = v
@@ -147,13 +166,19 @@ def state(t: Target, value: float | None) -> str:
 def scorecard(*, session: Session, days: int, now: datetime | None = None) -> list[dict]:
     """One tile per target: value, previous-period value, target, state and the reason when empty."""
     start, end = period(days=days, now=now)
-    values, reasons = collect(session=session, start=start, end=end)
+    extras: dict = {}
+    values, reasons = collect(session=session, start=start, end=end, extras=extras)
     prev, _ = collect(session=session, start=start - (end - start), end=start)
+    prev.update(extras.get("_previous", {}))   # monthly churn trends against the months before, not the window
     tiles = []
     for t in TARGETS:
         v = values.get(t.key)
+        tile_state = state(t, v)
+        if t.key == "nps" and v is not None and values.get("nps_too_few"):
+            tile_state = "few"                     # an NPS over a handful of answers is never "on target"
         tiles.append({"key": t.key, "label": t.label, "unit": t.unit, "target": t.target, "value": v,
-                      "previous": prev.get(t.key), "state": state(t, v), "reason": reasons.get(t.key),
+                      "previous": prev.get(t.key), "state": tile_state, "reason": reasons.get(t.key),
+                      "note": extras.get("_notes", {}).get(t.key),
                       "higher_is_better": t.higher_is_better, "help": t.help})
     return tiles
 

@@ -32,8 +32,7 @@ def kpis(start: datetime, end: datetime) -> dict:
         if got is not None:  # the worker's snapshot of this view, younger than this cache's TTL
             return got
         out = feedback_kpis(session=s, start=start, end=min(end, datetime.now(timezone.utc)))
-    out.pop("_reasons", None)
-    return out
+    return {key: v for key, v in out.items() if not key.startswith("_")}
 
 
 @st.cache_data(ttl=TTL, show_spinner="Computing measures...")

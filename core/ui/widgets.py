@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-STATE_COLOURS = {"green": "#1a7f37", "amber": "#b7791f", "red": "#c53030", "none": "#718096"}
-STATE_LABELS = {"green": "on target", "amber": "close to target", "red": "off target", "none": "no data"}
+STATE_COLOURS = {"green": "#1a7f37", "amber": "#b7791f", "red": "#c53030", "none": "#718096", "few": "#718096"}
+STATE_LABELS = {"green": "on target", "amber": "close to target", "red": "off target", "none": "no data",
+                "few": "too few to trust (n<30)"}
 
 
 def kpi_tile(tile: dict) -> None:
@@ -20,12 +21,15 @@ def kpi_tile(tile: dict) -> None:
         delta = ("+" if diff >= 0 else "-") + delta + " vs previous"
     with st.container(border=True):
         st.metric(tile["label"], format_value(unit, value), delta=delta,
-                  delta_color="normal" if tile["higher_is_better"] else "inverse", help=tile["help"])
+                  delta_color="off" if tile["state"] == "few" else "normal" if tile["higher_is_better"] else "inverse",
+                  help=tile["help"])
         colour = STATE_COLOURS[tile["state"]]
         target = format_value(unit, tile["target"])
         sign = ">" if tile["higher_is_better"] else "<"
         st.markdown(f"<span style='color:{colour};font-weight:600'>● {STATE_LABELS[tile['state']]}</span>"
                     f" · target {sign} {target}", unsafe_allow_html=True)
+        if tile.get("note"):
+            st.caption(tile["note"])
         if value is None and tile.get("reason"):
             st.caption(tile["reason"])
 

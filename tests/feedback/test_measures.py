@@ -163,3 +163,49 @@ def test_feedback_kpis_contract(session, make_account, make_ticket):
     assert kpis["feedback_implemented_share"] == 0.0
     empty = measures.feedback_kpis(session=session, start=utc(2020, 1, 1), end=utc(2020, 2, 1))
     assert empty["nps"] is None and empty["csat_share"] is None and empty["logo_churn"] is None
+
+
+def test_monthly_churn_of_a_window_is_monthly(session, make_account):
+    _churn_dataset(session, make_account)
+    # By hand (see test_monthly_logo_and_revenue_churn_by_hand): January 1/4 (revenue 200/1000),
+    # February 1/3 (300/900), March 0; October to December 2025: nobody left (A B D E active).
+    q = measures.monthly_churn(session=session, start=JAN, end=APR)            # three complete months: their average
+    assert q["months"] == ["2026-01", "2026-02", "2026-03"]
+    assert q["logo_churn"] == pytest.approx((0.25 + 1 / 3 + 0) / 3)            # 0.1944, not quarterly 2/4 = 0.5
+    assert q["revenue_churn"] == pytest.approx((0.2 + 1 / 3 + 0) / 3)
+    assert (q["previous_logo_churn"], q["previous_revenue_churn"]) == (0.0, 0.0)  # Oct, Nov, Dec 2025
+    feb = measures.monthly_churn(session=session, start=FEB, end=MAR)          # a calendar month: that month
+    assert feb["months"] == ["2026-02"] and feb["logo_churn"] == pytest.approx(1 / 3)
+    assert feb["previous_logo_churn"] == 0.25 and feb["previous_revenue_churn"] == 0.2
+    # 30 days from 10 March hold no complete month: the latest complete one before the end, March.
+    d30 = measures.monthly_churn(session=session, start=utc(2026, 3, 10), end=utc(2026, 4, 9))
+    assert (d30["months"], d30["logo_churn"], d30["previous_logo_churn"]) == (["2026-03"], 0.0, pytest.approx(1 / 3))
+    # 15 Jan to 20 Mar: only February is complete in it.
+    mid = measures.monthly_churn(session=session, start=utc(2026, 1, 15), end=utc(2026, 3, 20))
+    assert mid["months"] == ["2026-02"] and mid["logo_churn"] == pytest.approx(1 / 3)
+    kpis = measures.feedback_kpis(session=session, start=JAN, end=APR, now=APR)
+    assert kpis["logo_churn"] == pytest.approx(0.19444, abs=1e-4) and kpis["churn_months"] == q["months"]
+    assert kpis["_notes"]["logo_churn"].startswith("average of 2026-01 to 2026-03")
+
+
+def test_bug_fix_time_is_one_definition_deployed_fix_else_solved(session, make_account, make_ticket):
+    from core.loop import kpis as loop_kpis
+    from core.loop.models import TicketFix
+
+    acc = make_account("acme")
+    linked = make_ticket(acc, created_at=JAN + timedelta(days=2), solved_at=JAN + timedelta(days=2, hours=40))
+    make_ticket(acc, created_at=JAN + timedelta(days=3), solved_at=JAN + timedelta(days=3, hours=10))
+    never_live = make_ticket(acc, created_at=JAN + timedelta(days=4), solved_at=JAN + timedelta(days=4, hours=20))
+    session.add_all([TicketFix(ticket_id=linked.id, release_item="v2.0.0", deployed_at=JAN + timedelta(days=2, hours=4)),
+                     TicketFix(ticket_id=never_live.id, release_item="v2.1.0")])   # linked, not deployed yet
+    # A bug reported in January whose fix went live on 3 February counts in February.
+    late = make_ticket(acc, created_at=JAN + timedelta(days=30), solved_at=FEB + timedelta(days=5))
+    session.add(TicketFix(ticket_id=late.id, release_item="v2.2.0", deployed_at=JAN + timedelta(days=33)))
+    session.flush()
+    jan = measures.bug_fix_time(session=session, start=JAN, end=FEB)
+    assert (jan["bugs_fixed"], jan["median_hours"]) == (3, 10.0)                # 4 h (to the deploy), 10 h, 20 h
+    assert jan["p90_hours"] == pytest.approx(18.0)                             # 10 + 0.8 * (20 - 10)
+    months = measures.bug_fix_by_month(session=session, start=JAN, end=MAR)
+    assert [(r["month"].month, r["bugs_fixed"], r["median_hours"]) for r in months] == [(1, 3, 10.0), (2, 1, 72.0)]
+    assert loop_kpis.bug_fix_time(session=session, start=JAN, end=FEB) == jan    # the loop's name, the same function
+    assert measures.feedback_kpis(session=session, start=JAN, end=FEB, now=MAR)["bug_fix_median_hours"] == 10.0

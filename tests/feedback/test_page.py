@@ -269,3 +269,26 @@ def test_an_owner_closes_a_follow_up_from_their_own_list(feedback_db_url):
         fu = s.get(DetractorFollowUp, fid)
         assert (fu.status, fu.note) == ("done", "Called them, fix ships Friday")
     assert not AppTest.from_function(_my_followups, args=("pm",)).run().subheader  # owns no accounts
+
+
+def test_nps_charts_ring_the_months_with_too_few_answers(app_as):
+    import json
+
+    from core.feedback import measures
+    from core.ui.feedback import period
+
+    start, end = period(6)
+    with session_scope() as s:
+        few_by_plan = [r for r in measures.nps_by_month(session=s, start=start, end=end, by_plan=True) if r["too_few"]]
+    assert few_by_plan, "twelve accounts give some plan a month of fewer than 30 answers"
+    at = app_as("pm")
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    specs = {json.loads(c.proto.spec)["layout"]["title"]["text"]: json.loads(c.proto.spec) for c in at.get("plotly_chart")
+             if json.loads(c.proto.spec)["layout"].get("title")}
+    rings = [t for t in specs["NPS by month and plan"]["data"] if t.get("name") == "too few to trust (n<30)"]
+    assert len(rings) == 1 and rings[0]["marker"]["symbol"] == "circle-open"
+    assert sorted(rings[0]["text"]) == sorted(f"{r['plan']}: n={r['responses']}" for r in few_by_plan)
+    assert any(c.value.startswith("Ringed points rest on fewer than 30 answers") for c in at.caption)
+    nps_caption = next(c.value for c in at.caption if c.value.endswith("responses") or "too few to trust" in c.value)
+    assert "responses" in nps_caption
