@@ -8,7 +8,7 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -91,17 +91,18 @@ def _git(repo: Path, *args: str) -> subprocess.CompletedProcess | None:
         return None
 
 
-def commits_between(repo: Path, since: str, until: str) -> list[tuple[str, str]]:
-    """(hash, full message) of the commits in since..until (at most MAX_COMMITS)."""
-    rng = [f"--max-count={MAX_COMMITS}", f"{since}..{until}"]
-    out = _git(repo, "log", "--format=%H%x1f%B%x1e", *rng)
+def commits_between(repo: Path, since: str | None, until: str) -> list[tuple[str, str, datetime]]:
+    """(hash, full message, commit time) of the commits in since..until, or of until's history when since is
+    None (at most MAX_COMMITS, newest first)."""
+    rng = [f"--max-count={MAX_COMMITS}", f"{since}..{until}" if since else until]
+    out = _git(repo, "log", "--format=%H%x1f%ct%x1f%B%x1e", *rng)
     if out is None or out.returncode != 0:
         return []
     commits = []
     for chunk in out.stdout.split("\x1e"):
-        if "\x1f" in chunk:
-            sha, msg = chunk.split("\x1f", 1)
-            commits.append((sha.strip(), msg.strip()))
+        if chunk.count("\x1f") >= 2:
+            sha, ts, msg = chunk.split("\x1f", 2)
+            commits.append((sha.strip(), msg.strip(), datetime.fromtimestamp(int(ts), timezone.utc)))
     return commits
 
 
@@ -141,11 +142,18 @@ def ship(*, session: Session, deployment: Deployment, repo: Path = ROOT) -> dict
     bad: list[dict] = []
     shipped: list[tuple[TicketFix, str | None]] = []
     if deployment.commit:
-        # The commits this deployment adds: since the previous succeeded deployment (none known: the first
-        # deployment's history is not scanned, so old messages never solve today's tickets).
-        for sha, message in (commits_between(repo, previous, deployment.commit) if previous else []):
+        # The commits this deployment adds: since the previous succeeded deployment. With none known (the
+        # first deployment, or another branch) its history is read, but only commits made after the
+        # oldest ticket count, and a commit can only fix a ticket reported before it: an old message
+        # that happens to say "AC-12" never solves today's AC-12.
+        oldest = None if previous else session.scalar(select(func.min(Ticket.created_at)))
+        for sha, message, committed in commits_between(repo, previous, deployment.commit):
+            if previous is None and (oldest is None or committed < oldest):
+                continue
             for number in references(message):
                 ticket = session.get(Ticket, number)
+                if previous is None and ticket is not None and committed < ticket.created_at:
+                    continue
                 outcome = (FixOutcome.NOT_FOUND if ticket is None
                            else FixOutcome.NOT_BUG if ticket.category != Category.BUG else None)
                 if outcome is not None:

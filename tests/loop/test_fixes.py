@@ -24,10 +24,18 @@ def _git(repo, *args):
     return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def _commit(repo, message):
+def _commit(repo, message, at: datetime | None = None):
     (repo / "log.txt").open("a").write(message + "\n")
     _git(repo, "add", "log.txt")
-    _git(repo, "commit", "-q", "-m", message)
+    if at is None:
+        _git(repo, "commit", "-q", "-m", message)
+    else:
+        stamp = at.strftime("%Y-%m-%dT%H:%M:%S+0000")
+        subprocess.run(["git", "commit", "-q", "-m", message], cwd=repo, check=True, capture_output=True,
+                       env=dict(os.environ, GIT_AUTHOR_NAME="Dev", GIT_AUTHOR_EMAIL="dev@example.com",
+                                GIT_COMMITTER_NAME="Dev", GIT_COMMITTER_EMAIL="dev@example.com",
+                                GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1", GIT_AUTHOR_DATE=stamp,
+                                GIT_COMMITTER_DATE=stamp))
     return _git(repo, "rev-parse", "HEAD")
 
 
@@ -124,6 +132,25 @@ def test_a_release_with_fixes_solves_them_tells_requesters_once_and_its_rollback
     session.refresh(crash)
     assert crash.status == "solved"
     assert len(_fix_mails(session)) == 2
+
+
+def test_the_first_deployment_ships_fixes_made_after_the_report_but_not_old_messages(
+        session, make_contact, make_ticket, repo):
+    ana = make_contact(name="Ana")
+    crash = make_ticket(ana, subject="Export crashes")
+    reported = crash.created_at
+    _commit(repo, f"fix: an old fix that happens to say AC-{crash.id}", at=reported - timedelta(days=400))
+    _commit(repo, "fix: a reference to nothing (AC-999999)", at=reported + timedelta(minutes=30))
+    head = _commit(repo, f"fix: export crash (AC-{crash.id})", at=reported + timedelta(hours=2))
+    dep = _deploy(session, "v1.0.0", head)   # no earlier deployment: no known range
+    out = fixes.on_deployment(session=session, deployment=dep, repo=repo)
+    session.commit()
+    session.refresh(crash)
+    assert crash.status == "solved" and out["solved"] == [crash.id]
+    outcomes = {(r["reference"], r["outcome"], r["commit_sha"]) for r in
+                fixes.release_tickets(session=session, deployment_id=dep.id)}
+    assert {(ref, outcome) for ref, outcome, _ in outcomes} == {(f"AC-{crash.id}", "solved"), ("AC-999999", "not_found")}
+    assert next(c for ref, _, c in outcomes if ref == f"AC-{crash.id}") == head
 
 
 def test_bug_fix_time_uses_the_deployed_fix_where_one_is_linked(session, make_user, make_contact, make_ticket):
