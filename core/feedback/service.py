@@ -262,9 +262,33 @@ def open_followup_if_detractor(*, session: Session, item: FeedbackItem, now: dat
     session.add(fu)
     session.flush()
     _mail_owner(session, fu, account, item)
+    _notify_team(session, fu, account, item)
     record(session=session, actor="system", action="feedback.followup_open", entity="detractor_followup",
            entity_id=fu.id, details={"account": account.key, "score": item.score, "owner_user_id": account.owner_user_id})
     return fu
+
+
+def _notify_team(session: Session, fu: DetractorFollowUp, account: Account, item: FeedbackItem) -> None:
+    """Post the new follow-up to Slack through the console's notifier (each attempt on the Alerts page's log)."""
+    from core.config import get_settings
+    from core.monitoring.models import Channel, Severity
+    from core.monitoring.notify import notify
+
+    # notify() logs a "not configured" row per call without a webhook; the owner's mail already covers that
+    # case, so the log only holds real attempts.
+    if not get_settings().slack_webhook_url:
+        return
+    from core.auth.models import User
+
+    owner = session.get(User, fu.owner_user_id) if fu.owner_user_id else None
+    # One attempt: the customer's answer is waiting on this transaction, and the owner's mail is the durable copy.
+    notify(session=session, channel=Channel.SLACK, severity=Severity.WARNING, dedup_key=f"detractor-followup-{fu.id}",
+           subject=f"Detractor follow-up #{fu.id}: {account.name} gave NPS {item.score}",
+           body=f"{account.name} ({account.plan}, MRR {account.mrr}) answered {item.score} of 10.\n"
+                f"Comment: {item.comment or '(none)'}\n"
+                f"Owner: {owner.name if owner else 'nobody yet'}\n"
+                f"{get_settings().app_url.rstrip('/')}/feedback",
+           source="aftercare-feedback", retries=1)
 
 
 def _mail_owner(session: Session, fu: DetractorFollowUp, account: Account, item: FeedbackItem) -> None:

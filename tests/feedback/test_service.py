@@ -168,3 +168,50 @@ def test_solving_a_ticket_through_the_ticket_service_requests_csat(session, make
     req = session.scalar(select(CsatRequest).where(CsatRequest.ticket_id == ticket.id))
     assert req is not None and req.mail_id is not None
     assert [p["ticket_id"] for p in service.csat_prompts(session=session, contact_id=customer.contact_id)] == [ticket.id]
+
+
+def test_a_detractor_follow_up_is_posted_to_slack_once_with_its_own_dedup_key(session, make_account, make_customer,
+                                                                               make_user, monkeypatch):
+    from core.config import get_settings
+    from core.monitoring.models import NotificationAttempt
+    from tests.monitoring.conftest import Capture
+
+    owner = make_user("support_lead")
+    acc = make_account("paying", mrr=250, owner=owner)
+    c1, c2, c3, c4 = (make_customer(acc) for _ in range(4))
+    for c in (c1, c2, c3, c4):
+        service.nps_offer(session=session, contact_id=c.contact_id, now=NOW)
+
+    # Without a webhook: the owner is mailed and the notification log gets no "not configured" noise.
+    monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
+    get_settings.cache_clear()
+    service.submit_nps(session=session, actor=c1, score=4, comment="quiet", now=NOW)
+    assert session.scalars(select(NotificationAttempt)).all() == []
+    assert len(session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "detractor_followup")).all()) == 1
+
+    slack = Capture()
+    try:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", slack.url + "/hooks/T000")
+        get_settings.cache_clear()
+        service.submit_nps(session=session, actor=c2, score=2, comment="*bold* <!channel> too slow", now=NOW)
+        service.submit_nps(session=session, actor=c3, score=9, now=NOW)          # a promoter: nothing posted
+        fu2 = session.scalars(select(DetractorFollowUp).order_by(DetractorFollowUp.id)).all()[-1]
+        assert len(slack.requests) == 1 and slack.requests[0]["path"] == "/hooks/T000"
+        posted = slack.requests[0]["json"]
+        assert f"Detractor follow-up #{fu2.id}: Paying gave NPS 2" in posted["text"]
+        body = posted["blocks"][1]["text"]
+        assert body["type"] == "plain_text" and "*bold* <!channel> too slow" in body["text"]   # the comment as text
+        assert f"Owner: {owner.name}" in body["text"]
+        rows = session.scalars(select(NotificationAttempt)).all()
+        assert [(r.channel, r.status, r.dedup_key) for r in rows] == [("slack", "sent", f"detractor-followup-{fu2.id}")]
+        # Still mailed to the owner as well.
+        assert len(session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "detractor_followup")).all()) == 2
+        # Slack failing: one failed attempt in the log, and the answer and its follow-up are kept.
+        slack.responses = [500]
+        service.submit_nps(session=session, actor=c4, score=0, now=NOW)
+        fu3 = session.scalars(select(DetractorFollowUp).order_by(DetractorFollowUp.id)).all()[-1]
+        failed = session.scalars(select(NotificationAttempt).where(NotificationAttempt.status == "failed")).all()
+        assert [(r.http_status, r.dedup_key) for r in failed] == [(500, f"detractor-followup-{fu3.id}")]
+    finally:
+        slack.close()
+        get_settings.cache_clear()
