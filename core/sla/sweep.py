@@ -17,6 +17,7 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.config import get_settings
 from core.db import session_scope
 from core.jobs import scheduled
 from core.sla.service import ensure_defaults, load_policy_set, refresh_many, utcnow
@@ -136,16 +137,18 @@ def sweep(*, session: Session, now: datetime | None = None, stale_batch: int = S
     new = session.execute(BREACH_SQL, {"now": now}).all()
     for b in new:
         SLA_BREACHES.labels(b.target, b.priority).inc()
-    notified = _notify_leads(session, now) if new else 0
+    posts: list[dict] = []
+    notified = _notify_leads(session, now, posts) if new else 0
     counts = session.execute(COUNTS_SQL).one()
     TICKETS_AT_RISK.set(counts.at_risk)
     TICKETS_BREACHED.set(counts.breached)
     return {"refreshed": refreshed, "changed": marked, "new_breaches": len(new), "notified_leads": notified,
-            "at_risk": counts.at_risk, "breached": counts.breached}
+            "at_risk": counts.at_risk, "breached": counts.breached, "posts": posts}
 
 
-def _notify_leads(session: Session, now: datetime) -> int:
-    """One mail per team lead listing this sweep's new breaches (bounded by the number of leads)."""
+def _notify_leads(session: Session, now: datetime, posts: list[dict]) -> int:
+    """One mail per team lead listing this sweep's new breaches (bounded by the number of leads); the same
+    message is added to `posts` for the team's Slack channel, sent after the sweep commits."""
     from core.mail.service import queue_mail
 
     by_lead: dict[int, list] = {}
@@ -161,9 +164,11 @@ def _notify_leads(session: Session, now: datetime) -> int:
             lines.append(f"... and {len(rows) - 50} more")
         body = (f"Hello {lead.lead_name},\n\n{len(rows)} SLA target(s) were just missed in {lead.team}:\n\n"
                 + "\n".join(lines) + "\n\nOpen the SLA page of the console for details.\n")
-        msg = queue_mail(session=session, to=lead.lead_email, kind="sla_breach",
-                         subject=f"SLA breached: {len(rows)} ticket target(s) in {lead.team}", body=body,
+        subject = f"SLA breached: {len(rows)} ticket target(s) in {lead.team}"
+        msg = queue_mail(session=session, to=lead.lead_email, kind="sla_breach", subject=subject, body=body,
                          ticket_id=rows[0].ticket_id if len(rows) == 1 else None)
+        posts.append({"subject": subject, "body": "\n".join(lines),
+                      "dedup_key": f"sla-{lead.team}-{now:%Y%m%dT%H%M}"})
         session.execute(text("""
             UPDATE sla_breaches SET notified_outbox_id = :mid
             WHERE at = :now AND (ticket_id, target) IN (SELECT unnest(CAST(:ids AS bigint[])), unnest(CAST(:targets AS text[])))
@@ -172,9 +177,18 @@ def _notify_leads(session: Session, now: datetime) -> int:
 
 
 def run_sweep() -> str:
-    """Sweep once in its own transaction; a one-line summary."""
+    """Sweep once in its own transaction, then post the new breaches to Slack when SLACK_WEBHOOK_URL is set
+    (through core.monitoring.notify: retried, and each attempt on the Alerts page); a one-line summary."""
     with session_scope() as s:
         result = sweep(session=s)
+    posts = result.pop("posts")
+    if posts and get_settings().slack_webhook_url:
+        from core.monitoring.notify import notify
+
+        for post in posts:
+            with session_scope() as s:
+                sent = notify(session=s, channel="slack", severity="warning", source="aftercare-sla", **post)
+            result["slack"] = result.get("slack", 0) + int(sent.ok)
     return ", ".join(f"{k} {v}" for k, v in result.items())
 
 

@@ -96,3 +96,33 @@ def test_reply_and_reopen_through_refresh(session, make_ticket):
                             data={"from": "open", "to": "solved"}))
     row = refresh_ticket_sla(session=session, ticket_id=t.id, now=utc("2026-11-25T12:00:00Z"))
     assert row.active is False and row.res_stopped_at == utc("2026-11-25T11:40:00Z") and row.state == "ok"
+
+
+def test_the_worker_sweep_posts_new_breaches_to_slack_once(session, make_ticket, desk, monkeypatch):
+    """With SLACK_WEBHOOK_URL set, the lead's breach list also goes to Slack (logged on the Alerts page);
+    a later sweep with nothing new posts nothing."""
+    from datetime import datetime, timedelta, timezone
+
+    from core.config import get_settings
+    from core.monitoring.notify import attempts_log
+    from core.sla.sweep import run_sweep
+    from tests.monitoring.conftest import Capture
+
+    old = (datetime.now(timezone.utc) - timedelta(days=6)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    t = make_ticket(old, "high")
+    slack = Capture()
+    try:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", slack.url + "/services/T/B/X")
+        get_settings.cache_clear()
+        summary = run_sweep()
+        assert "slack 1" in summary
+        [post] = slack.requests
+        assert f"AC-{t.id}" in post["json"]["text"] and "SLA breached" in post["json"]["text"]
+        run_sweep()
+        assert len(slack.requests) == 1
+        session.expire_all()
+        [attempt] = attempts_log(session=session)
+        assert (attempt.channel, attempt.status) == ("slack", "sent")
+    finally:
+        slack.close()
+        get_settings.cache_clear()
