@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from core.accounts.models import Account, Contact
 from core.auth.models import Team, User
 from core.auth.service import hash_password
+from core.config import get_settings
 from core.db import session_scope
 from core.demo.bulk import copy_rows, indexes_deferred, reserve_ids
 from core.demo.texts import COMPANIES, FIRST, LAST, TEXTS
@@ -221,6 +222,7 @@ def _tickets(session: Session, rng: random.Random, now: datetime, days: int, n: 
                                                 for k in distinct], local_only=True)))
     preds = [answers[k] for k in keys]
     ticket_rows = []
+    threshold = get_settings().classify_confidence_threshold
     for d, p in zip(drafts, preds):
         category = Category(p.category)
         priority = suggest_priority(category=category, reproducible=d["reproducible"], plan=d["acc"].plan)
@@ -242,7 +244,7 @@ def _tickets(session: Session, rng: random.Random, now: datetime, days: int, n: 
             account_id=d["acc"].id, requester_id=d["contact"].id, subject=d["subject"], description=d["description"],
             reproducible=d["reproducible"], language=d["lang"], channel=rng.choice([Channel.PORTAL, Channel.PORTAL, Channel.EMAIL, Channel.STAFF]),
             status=status, priority=priority, category=category, category_source=CategorySource.MODEL,
-            category_confidence=round(float(p.confidence), 4), needs_triage=float(p.confidence) < 0.55 and status == TicketStatus.NEW,
+            category_confidence=round(float(p.confidence), 4), needs_triage=float(p.confidence) < threshold and status == TicketStatus.NEW,
             team_id=team.id, assignee_id=assignee.id if assignee else None, created_at=d["created"],
             updated_at=max(x for x in (d["created"], first_at, solved_at) if x),
             first_response_at=first_at, solved_at=solved_at,
