@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import requests
 
-from core.config import ROOT, get_settings
+from core.config import get_settings
 from core.monitoring.errors import AlertmanagerUnavailable, QueryError, mark_down, mark_up, recent_failure, short_reason
 
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -218,27 +218,3 @@ class Alertmanager:
             raise SilenceError(f"{silence_id!r} is not a silence id")
         self._request("DELETE", f"/silence/{silence_id}")
 
-
-def write_receiver_secrets(folder=None) -> list[str]:
-    """Write the secret files deploy/alertmanager.yml reads (var/secrets/*) from the settings; return names written."""
-    from pathlib import Path
-    from urllib.parse import unquote, urlparse
-
-    settings = get_settings()
-    folder = Path(folder or ROOT / "var" / "secrets")
-    folder.mkdir(parents=True, exist_ok=True)
-    folder.chmod(0o700)
-    values = {
-        "pagerduty_routing_key": settings.pagerduty_routing_key.get_secret_value() if settings.pagerduty_routing_key else "",
-        "slack_webhook_url": settings.slack_webhook_url.get_secret_value() if settings.slack_webhook_url else "",
-        "smtp_password": unquote(urlparse(settings.smtp_url).password or "") if settings.smtp_url else "",
-    }
-    written = []
-    for name, value in values.items():
-        if not value:
-            continue
-        path = folder / name
-        path.write_text(value)
-        path.chmod(0o600)
-        written.append(name)
-    return written

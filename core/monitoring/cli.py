@@ -17,7 +17,7 @@ def register(sub) -> None:
     p.set_defaults(func=_check)
     p = ms.add_parser("probe", help="run the uptime probes once (PROBE_URLS) and print the results")
     p.set_defaults(func=_probe)
-    p = ms.add_parser("secrets", help="write var/secrets/* for deploy/alertmanager.yml from the settings")
+    p = ms.add_parser("secrets", help="write var/secrets/* and var/alertmanager.yml (deploy/alertmanager.yml + the settings)")
     p.set_defaults(func=_secrets)
     p = ms.add_parser("notify", help="send one notification through the console's notifier (logged)")
     p.add_argument("--channel", required=True, choices=["pagerduty", "slack", "email"])
@@ -68,10 +68,17 @@ def _probe(args) -> int:
 
 
 def _secrets(args) -> int:
-    from core.monitoring.alertmanager import write_receiver_secrets
+    from core.cli import CLIError
+    from core.monitoring.receivers import ReceiverConfigError, write_runtime_config
 
-    written = write_receiver_secrets()
-    print("wrote: " + (", ".join(written) if written else "nothing (no PAGERDUTY_ROUTING_KEY, SLACK_WEBHOOK_URL or SMTP password set)"))
+    try:
+        r = write_runtime_config()
+    except ReceiverConfigError as exc:
+        raise CLIError(f"nothing written: {exc}") from exc
+    print("wrote: " + (", ".join(r.secrets_written) if r.secrets_written
+                       else "no secrets (no PAGERDUTY_ROUTING_KEY, SLACK_WEBHOOK_URL or SMTP password set)"))
+    print(f"Alertmanager config: {r.config_path} (mail through {r.smarthost}"
+          + (f" as {r.smtp_user}" if r.smtp_user else ", no login") + f", cost alerts to {', '.join(r.mail_to)})")
     return 0
 
 
