@@ -10,10 +10,11 @@ from core.tickets.intake import DESCRIPTION_MAX, SUBJECT_MAX, IntakeError
 from core.ui import tickets as data
 from core.ui.context import flash, page_user, show_flash
 from core.ui.loop import render_portal_notes, render_ticket_outcomes
+from core.ui.widgets import md_escape
 
 user = page_user(Permission.USE_PORTAL)
 st.title("Support")
-st.caption(f"Signed in as {user.name}")
+st.caption(f"Signed in as {md_escape(user.name)}")
 show_flash()
 
 try:
@@ -21,7 +22,9 @@ try:
 except ImportError:
     render_portal_feedback = None
 
-tab_new, tab_mine, *tab_fb = st.tabs(["New request", "My requests"] + (["Feedback"] if render_portal_feedback else []))
+# The CSAT mail links to /portal?csat=<ticket>: open the Feedback tab, where that ticket's rating comes first.
+tab_new, tab_mine, *tab_fb = st.tabs(["New request", "My requests"] + (["Feedback"] if render_portal_feedback else []),
+                                     default="Feedback" if render_portal_feedback and st.query_params.get("csat") else None)
 
 with tab_new:
     with st.form("portal_new_ticket", clear_on_submit=True):
@@ -58,7 +61,7 @@ with tab_mine:
         if t is None:
             st.error("Request not found.")
         else:
-            st.subheader(f"{t['reference']}: {t['subject']}")
+            st.subheader(f"{t['reference']}: {md_escape(t['subject'])}")
             st.caption(f"Status: {t['status']} · opened {t['created_at']:%Y-%m-%d %H:%M} UTC")
             data.render_timeline(t["events"])
             render_ticket_outcomes(t["id"])

@@ -213,14 +213,22 @@ STARS = {1: "★☆☆☆☆", 2: "★★☆☆☆", 3: "★★★☆☆", 4: "�
 
 
 def _current_page() -> str:
+    """The view the feedback is given on: the `from` query parameter when a product page linked here
+    (/portal?from=/agents/builder), else the portal's own address with its query (e.g. /portal?csat=12)."""
+    from urllib.parse import urlparse
+
+    from core.feedback.service import MAX_PAGE
+
+    given = (st.query_params.get("from") or "").strip()
+    if given:
+        return given[:MAX_PAGE]
     try:
         url = st.context.url or ""
     except Exception:  # older runtimes or bare mode
         url = ""
-    from urllib.parse import urlparse
-
-    path = urlparse(url).path if url else ""
-    return path or "/portal"
+    parts = urlparse(url) if url else None
+    page = (parts.path if parts else "") or "/portal"
+    return page + (f"?{parts.query}" if parts and parts.query else "")
 
 
 def render_portal_feedback(user, *, page: str | None = None) -> None:
@@ -239,35 +247,77 @@ def render_portal_feedback(user, *, page: str | None = None) -> None:
         nps_due = offer is not None
         prompts = service.csat_prompts(session=s, contact_id=user.contact_id)
 
+    wanted = (st.query_params.get("csat") or "").strip()
+    wanted = wanted if wanted.isdigit() else None      # a ticket number, or nothing (never echoed otherwise)
+    if wanted:  # came from the CSAT mail: that rating first
+        _csat_prompts(user, prompts, wanted)
     if nps_due:
-        st.subheader("One quick question")
-        with st.form("nps_survey"):
-            score = st.radio("How likely are you to recommend us to a friend or colleague? (0 = not at all, "
-                             "10 = extremely)", options=list(range(11)), horizontal=True, index=None,
-                             key="nps_score")
-            why = st.text_area("Why?", max_chars=service.MAX_COMMENT, height=68)
-            c1, c2 = st.columns(2)
-            sent = c1.form_submit_button("Send answer", type="primary")
-            later = c2.form_submit_button("Not now")
-        if sent and score is None:
-            st.error("Choose a number from 0 to 10.")
-        elif sent or later:
-            try:
-                with session_scope() as s:
-                    if sent:
-                        service.submit_nps(session=s, actor=user, score=score, comment=why)
-                    else:
-                        service.dismiss_nps(session=s, actor=user)
-                clear()
-                flash("Thank you for your answer!" if sent else "We won't ask again for a while.")
-                st.rerun()
-            except FeedbackError as exc:
-                st.error(str(exc))
+        _nps_survey(user)
+    if not wanted:
+        _csat_prompts(user, prompts, None)
 
-    wanted = st.query_params.get("csat")
+    st.subheader("How are we doing?")
+    with st.form("portal_rating", clear_on_submit=True):
+        stars = st.radio("Your rating", options=list(STARS), format_func=lambda n: STARS[n], horizontal=True,
+                         index=None, key="portal_rating_stars")
+        comment = st.text_area("Tell us more (optional)", max_chars=service.MAX_COMMENT)
+        if st.form_submit_button("Send feedback"):
+            if stars is None:
+                st.error("Choose from 1 to 5 stars.")
+            else:
+                try:
+                    with session_scope() as s:
+                        service.submit_rating(session=s, actor=user, score=stars, comment=comment, page=page)
+                    clear()
+                    flash("Thank you! Your feedback reaches our product team.")
+                    st.rerun()
+                except FeedbackError as exc:
+                    st.error(str(exc))
+
+
+def _nps_survey(user) -> None:
+    """The NPS survey (0-10 and why), answered or put off for 90 days."""
+    from core.feedback import service
+    from core.feedback.service import FeedbackError
+    from core.ui.context import flash
+
+    st.subheader("One quick question")
+    with st.form("nps_survey"):
+        score = st.radio("How likely are you to recommend us to a friend or colleague? (0 = not at all, "
+                         "10 = extremely)", options=list(range(11)), horizontal=True, index=None,
+                         key="nps_score")
+        why = st.text_area("Why?", max_chars=service.MAX_COMMENT, height=68)
+        c1, c2 = st.columns(2)
+        sent = c1.form_submit_button("Send answer", type="primary")
+        later = c2.form_submit_button("Not now")
+    if sent and score is None:
+        st.error("Choose a number from 0 to 10.")
+    elif sent or later:
+        try:
+            with session_scope() as s:
+                if sent:
+                    service.submit_nps(session=s, actor=user, score=score, comment=why)
+                else:
+                    service.dismiss_nps(session=s, actor=user)
+            clear()
+            flash("Thank you for your answer!" if sent else "We won't ask again for a while.")
+            st.rerun()
+        except FeedbackError as exc:
+            st.error(str(exc))
+
+
+def _csat_prompts(user, prompts: list[dict], wanted: str | None) -> None:
+    """One form per solved request to rate (the one the mail linked to first), changeable for 7 days."""
+    from core.feedback import service
+    from core.feedback.service import FeedbackError
+    from core.ui.context import flash
+
+    if wanted and not any(str(p["ticket_id"]) == wanted for p in prompts):
+        st.info(f"AC-{int(wanted)} has nothing to rate here: it is not one of your solved requests, or its rating "
+                "can no longer be changed (7 days have passed).")
     if prompts:
         st.subheader("Rate your solved requests")
-        prompts.sort(key=lambda p: str(p["ticket_id"]) != str(wanted))
+        prompts.sort(key=lambda p: str(p["ticket_id"]) != wanted)
         for p in prompts[:CSAT_PROMPTS_SHOWN]:
             with st.form(f"csat_{p['ticket_id']}"):
                 st.text(f"{p['reference']}: {p['subject']}")
@@ -295,21 +345,3 @@ def render_portal_feedback(user, *, page: str | None = None) -> None:
                             st.error(str(exc))
         if len(prompts) > CSAT_PROMPTS_SHOWN:
             st.caption(f"{len(prompts) - CSAT_PROMPTS_SHOWN} more solved requests are waiting for your rating.")
-
-    st.subheader("How are we doing?")
-    with st.form("portal_rating", clear_on_submit=True):
-        stars = st.radio("Your rating", options=list(STARS), format_func=lambda n: STARS[n], horizontal=True,
-                         index=None, key="portal_rating_stars")
-        comment = st.text_area("Tell us more (optional)", max_chars=service.MAX_COMMENT)
-        if st.form_submit_button("Send feedback"):
-            if stars is None:
-                st.error("Choose from 1 to 5 stars.")
-            else:
-                try:
-                    with session_scope() as s:
-                        service.submit_rating(session=s, actor=user, score=stars, comment=comment, page=page)
-                    clear()
-                    flash("Thank you! Your feedback reaches our product team.")
-                    st.rerun()
-                except FeedbackError as exc:
-                    st.error(str(exc))

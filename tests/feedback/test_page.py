@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from core.db import session_scope
 from core.feedback.models import FeedbackItem, RoadmapItem, RoadmapLink
+from core.ui.widgets import md_escape
 import random
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -292,3 +293,91 @@ def test_nps_charts_ring_the_months_with_too_few_answers(app_as):
     assert any(c.value.startswith("Ringed points rest on fewer than 30 answers") for c in at.caption)
     nps_caption = next(c.value for c in at.caption if c.value.endswith("responses") or "too few to trust" in c.value)
     assert "responses" in nps_caption
+
+
+def _tab_container_of(at, label):
+    """The st.tabs block holding a tab with this label (its proto says which tab opens first)."""
+    def walk(node):
+        if getattr(node, "type", None) == "tab_container" and any(
+                getattr(c, "label", None) == label for c in node.children.values()):
+            return node
+        for child in getattr(node, "children", {}).values():
+            found = walk(child)
+            if found is not None:
+                return found
+        return None
+
+    return walk(at._tree)
+
+
+def test_the_csat_mail_link_opens_the_rating_of_that_ticket_first(app_as):
+    from core.accounts.models import Contact
+    from core.auth.models import User
+    from core.feedback.service import request_csat
+    from core.tickets.models import Ticket
+
+    with session_scope() as s:
+        customer = s.scalar(select(User).where(User.username == "customer"))
+        account_id = s.get(Contact, customer.contact_id).account_id
+        ids = []
+        for subject in ("Older export", "Login **loop**"):
+            t = Ticket(account_id=account_id, requester_id=customer.contact_id, subject=subject, description="d",
+                       channel="portal", status="solved", priority="medium", category="bug", category_source="human",
+                       solved_at=datetime.now(timezone.utc) - timedelta(hours=len(ids)))
+            s.add(t)
+            s.flush()
+            request_csat(session=s, ticket=t)
+            ids.append(t.id)
+    linked = ids[1]
+    at = app_as("customer")
+    at.switch_page(PORTAL)
+    at.query_params["csat"] = str(linked)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    tabs = _tab_container_of(at, "Feedback")
+    assert [t.label for t in tabs.children.values()][tabs.proto.tab_container.default_tab_index] == "Feedback"
+    forms = [r.key for r in at.radio if (r.key or "").startswith("csat_score_")]
+    assert forms[0] == f"csat_score_{linked}"                                   # the mailed ticket's rating first
+    first_prompt = next(t.value for t in at.text if t.value.startswith("AC-"))
+    assert first_prompt == f"AC-{linked}: Login **loop**"                       # shown as text
+
+    plain = app_as("customer")
+    plain.switch_page(PORTAL).run()
+    tabs = _tab_container_of(plain, "Feedback")
+    assert tabs.proto.tab_container.default_tab_index == 0                      # no link: the first tab
+
+    gone = app_as("customer")
+    gone.switch_page(PORTAL)
+    gone.query_params["csat"] = "999999"
+    gone.run()
+    assert any("AC-999999 has nothing to rate here" in i.value for i in gone.info)
+
+
+def test_the_portal_shows_ticket_subjects_as_text_and_records_where_feedback_was_given(app_as):
+    from core.accounts.models import Contact
+    from core.auth.models import User
+    from core.tickets.models import Ticket
+
+    with session_scope() as s:
+        customer = s.scalar(select(User).where(User.username == "customer"))
+        t = Ticket(account_id=s.get(Contact, customer.contact_id).account_id, requester_id=customer.contact_id,
+                   subject="# Big *bold* [x](http://evil.example)", description="d", channel="portal", status="open",
+                   priority="medium", category="bug", category_source="human")
+        s.add(t)
+        s.flush()
+        tid = t.id
+    at = app_as("customer")
+    at.switch_page(PORTAL)
+    at.query_params["from"] = "/agents/builder"
+    at.run()
+    next(sb for sb in at.selectbox if sb.label == "Request").set_value(tid).run()
+    assert not at.exception, [e.value for e in at.exception]
+    heading = next(h.value for h in at.subheader if h.value.startswith(f"AC-{tid}"))
+    assert heading == f"AC-{tid}: " + md_escape("# Big *bold* [x](http://evil.example)")
+    next(r for r in at.radio if r.label == "Your rating").set_value(5)
+    next(t for t in at.text_area if t.label == "Tell us more (optional)").input("page check")
+    _button(at, "Send feedback").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    with session_scope() as s:
+        item = s.scalar(select(FeedbackItem).where(FeedbackItem.comment == "page check"))
+        assert item.page == "/agents/builder"
