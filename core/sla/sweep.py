@@ -11,6 +11,7 @@ new breaches, all in SQL statements over sets, never a Python loop over the open
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
 from prometheus_client import Counter, Gauge
@@ -32,6 +33,7 @@ for _target in ("first_response", "resolution"):  # every series exists from the
         SLA_BREACHES.labels(_target, _priority)
 
 STALE_BATCH = 5000
+STALE_BUDGET_SECONDS = 20.0  # of the sweep's minute, spent at most on recomputing changed tickets
 OPEN = "('new','open','pending','on_hold')"
 
 STALE_SQL = text(f"""
@@ -122,17 +124,25 @@ COUNTS_SQL = text("""
 """)
 
 
-def sweep(*, session: Session, now: datetime | None = None, stale_batch: int = STALE_BATCH) -> dict:
+def sweep(*, session: Session, now: datetime | None = None, stale_batch: int = STALE_BATCH,
+          budget_seconds: float = STALE_BUDGET_SECONDS) -> dict:
     """One sweep at `now`: refresh changed tickets, mark states, record breaches, notify leads; returns counts."""
     now = now or utcnow()
     ensure_defaults(session=session)
-    stale = list(session.scalars(STALE_SQL, {"limit": stale_batch}))
-    stale += list(session.scalars(DEACTIVATE_SQL, {"limit": stale_batch}))
-    refreshed = 0
-    if stale:
-        policies = load_policy_set(session=session)
+    # Changed tickets in batches until none is left or the time budget is spent (after a policy change
+    # every open ticket is stale: 100,000 of them take a few sweeps, not an hour of 5,000-ticket ones).
+    deadline = time.monotonic() + budget_seconds
+    refreshed, policies = 0, None
+    while True:
+        stale = list(session.scalars(STALE_SQL, {"limit": stale_batch}))
+        stale += list(session.scalars(DEACTIVATE_SQL, {"limit": stale_batch}))
+        if not stale:
+            break
+        policies = policies or load_policy_set(session=session)
         for i in range(0, len(stale), 1000):
             refreshed += refresh_many(session=session, ticket_ids=stale[i:i + 1000], now=now, policies=policies)
+        if len(stale) < stale_batch or time.monotonic() > deadline:
+            break
     marked = session.execute(MARK_SQL, {"now": now}).rowcount
     new = session.execute(BREACH_SQL, {"now": now}).all()
     for b in new:

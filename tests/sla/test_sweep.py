@@ -126,3 +126,19 @@ def test_the_worker_sweep_posts_new_breaches_to_slack_once(session, make_ticket,
     finally:
         slack.close()
         get_settings.cache_clear()
+
+
+def test_a_sweep_recomputes_every_changed_ticket_in_batches_within_its_time_budget(session, make_ticket, desk):
+    """After a policy change every open ticket is stale: one sweep works through them batch after batch
+    (here batches of 2) instead of one batch a minute; with no budget left it stops after one batch."""
+    for _ in range(5):
+        make_ticket("2026-11-25T08:00:00Z", "low")
+    session.commit()
+    assert sweep(session=session, now=NOW, stale_batch=2)["refreshed"] == 5
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(TicketSla)) == 5
+    from core.sla.service import mark_all_stale
+
+    mark_all_stale(session=session)
+    session.commit()
+    assert sweep(session=session, now=NOW, stale_batch=2, budget_seconds=0)["refreshed"] == 2
