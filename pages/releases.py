@@ -82,7 +82,7 @@ with tab_changes:
         since = f"since {start:%Y-%m-%d %H:%M}" if start else "up to the first release"
         with st.expander(f"#{dep['id']} {dep['version']} — {end:%Y-%m-%d %H:%M} ({since})", expanded=dep is windows[0][0]):
             changes = data.window_changes(start, end)
-            st.markdown("**Roadmap items shipped**")
+            st.markdown("**Roadmap changes** (items added or moved between statuses, when it was done)")
             if changes["roadmap"] is None:
                 st.caption("The roadmap table does not exist at this schema revision; section skipped.")
             elif not changes["roadmap"]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import inspect, select
+from sqlalchemy import String, cast, inspect, select
 from sqlalchemy.orm import Session
 
 from core.releases.models import Deployment, DeploymentStatus
@@ -59,17 +59,37 @@ def release_windows(rows: list[dict]) -> list[tuple[dict, datetime | None, datet
     return list(reversed(out))
 
 
-def roadmap_shipped_between(session: Session, start: datetime | None, end: datetime) -> list[dict] | None:
-    """Roadmap items shipped in (start, end]; None when the roadmap table does not exist."""
-    if not _has(session, "roadmap_items"):
+ROADMAP_CHANGES = ("roadmap.create", "roadmap.status")
+
+
+def roadmap_changes_between(session: Session, start: datetime | None, end: datetime) -> list[dict] | None:
+    """Roadmap items created or moved between statuses in (start, end], by when the change was made (its
+    audit row), not by the ship date a person typed; None when the roadmap or audit table does not exist."""
+    if not (_has(session, "roadmap_items") and _has(session, "audit_log")):
         return None
+    from core.audit.models import AuditLog
     from core.feedback.models import RoadmapItem
 
-    q = select(RoadmapItem.id, RoadmapItem.title, RoadmapItem.shipped_at).where(
-        RoadmapItem.shipped_at.is_not(None), RoadmapItem.shipped_at <= end)
+    q = (select(AuditLog.at, AuditLog.entity_id, AuditLog.action, AuditLog.details, AuditLog.actor,
+                RoadmapItem.title, RoadmapItem.status)
+         .outerjoin(RoadmapItem, cast(RoadmapItem.id, String) == AuditLog.entity_id)
+         .where(AuditLog.entity == "roadmap_item", AuditLog.action.in_(ROADMAP_CHANGES), AuditLog.at <= end))
     if start is not None:
-        q = q.where(RoadmapItem.shipped_at > start)
-    return [dict(r._mapping) for r in session.execute(q.order_by(RoadmapItem.shipped_at))]
+        q = q.where(AuditLog.at > start)
+    out = []
+    for r in session.execute(q.order_by(AuditLog.at, AuditLog.id)):
+        d = r.details or {}
+        if r.action == "roadmap.create":
+            change = f"added as {d.get('status', '?')}"
+        else:
+            change = f"{d.get('from', '?')} → {d.get('to', '?')}"
+        out.append({"at": r.at, "item": int(r.entity_id), "title": r.title or d.get("title", ""), "change": change,
+                    "now": r.status or "deleted", "by": r.actor})
+    return out
+
+
+# the name the releases page's loader (core/ui/releases.py) calls
+roadmap_shipped_between = roadmap_changes_between
 
 
 def flag_changes_between(session: Session, start: datetime | None, end: datetime) -> list[dict] | None:

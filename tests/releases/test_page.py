@@ -14,6 +14,7 @@ APP = "../../app.py"
 
 @pytest.fixture
 def page_db(db_url, session, monkeypatch):
+    from core.audit.models import AuditLog
     from core.auth.service import ensure_admin
     from core.feedback.models import RoadmapItem
     from core.flags.models import Flag, FlagVersion
@@ -37,8 +38,21 @@ def page_db(db_url, session, monkeypatch):
                    steps=[{"step": "upgrade", "ok": True, "message": "x", "seconds": 1},
                           {"step": "smoke", "ok": False, "message": "app health check failed", "seconds": 1}],
                    rollback={"method": "downgrade", "ok": True, "message": "downgraded 0010 -> 0009"}),
-        RoadmapItem(title="Bulk export <b>CSV</b>", status="shipped", shipped_at=now - timedelta(days=1)),
-        RoadmapItem(title="Old thing", status="shipped", shipped_at=now - timedelta(days=10)),
+    ])
+    # Roadmap history as the audit log records it: the window goes by when a change was made, not by the ship
+    # date typed in (Bulk export was marked shipped yesterday with a ship date of ten days ago).
+    bulk = RoadmapItem(title="Bulk export <b>CSV</b>", status="shipped", shipped_at=now - timedelta(days=10))
+    old = RoadmapItem(title="Old thing", status="shipped", shipped_at=now - timedelta(days=10))
+    session.add_all([bulk, old])
+    session.flush()
+    session.add_all([
+        AuditLog(at=now - timedelta(days=10), actor="pm1", action="roadmap.create", entity="roadmap_item",
+                 entity_id=str(old.id), details={"title": old.title, "status": "shipped"}),
+        AuditLog(at=now - timedelta(days=5), actor="pm1", action="roadmap.create", entity="roadmap_item",
+                 entity_id=str(bulk.id), details={"title": bulk.title, "status": "planned"}),
+        AuditLog(at=now - timedelta(days=1), actor="pm1", action="roadmap.status", entity="roadmap_item",
+                 entity_id=str(bulk.id), details={"from": "planned", "to": "shipped",
+                                                  "shipped_at": (now - timedelta(days=10)).isoformat()}),
     ])
     flag = Flag(name="new-inbox")
     session.add(flag)
@@ -77,10 +91,13 @@ def test_the_page_shows_deployments_why_the_last_one_failed_what_each_release_sh
     assert list(table["status"]) == ["rolled back", "succeeded", "succeeded"]
     assert list(table["duration (s)"]) == [61.0, 30.5, 42.0]
     assert "no migrations pending" in at.success[0].value
-    # v1.1.0's window (after v1.0.0, three days ago) holds yesterday's roadmap item and the flag change.
+    # v1.1.0's window (after v1.0.0, three days ago) holds yesterday's roadmap change and the flag change;
+    # v1.0.0's holds what was done before it.
     frames = [df.value for df in at.dataframe]
     roadmap = [f for f in frames if "title" in f.columns]
-    assert list(roadmap[0]["title"]) == ["Bulk export <b>CSV</b>"]
+    assert list(zip(roadmap[0]["title"], roadmap[0]["change"])) == [("Bulk export <b>CSV</b>", "planned → shipped")]
+    assert list(zip(roadmap[1]["title"], roadmap[1]["change"])) == [("Old thing", "added as shipped"),
+                                                                     ("Bulk export <b>CSV</b>", "added as planned")]
     flags = [f for f in frames if "flag" in f.columns]
     assert list(flags[0]["flag"]) == ["new-inbox"]
 
