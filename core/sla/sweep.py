@@ -143,6 +143,7 @@ def sweep(*, session: Session, now: datetime | None = None, stale_batch: int = S
             refreshed += refresh_many(session=session, ticket_ids=stale[i:i + 1000], now=now, policies=policies)
         if len(stale) < stale_batch or time.monotonic() > deadline:
             break
+        session.commit()  # release this batch's rows: an agent's reply must not wait for the whole backlog
     marked = session.execute(MARK_SQL, {"now": now}).rowcount
     new = session.execute(BREACH_SQL, {"now": now}).all()
     for b in new:
