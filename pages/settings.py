@@ -26,13 +26,19 @@ def _last_run(key: str) -> None:
     if last is None:
         st.info("No run yet.")
     else:
-        counts = {k: v for k, v in last["counts"].items() if k != "reasons"}
+        counts = {k: v for k, v in last["counts"].items() if k not in ("reasons", "stopped")}
         st.text(f"Last run: {last['started_at']:%Y-%m-%d %H:%M:%S} UTC, {last['status']}")
         st.dataframe(pd.DataFrame([counts]), hide_index=True)
         reasons = last["counts"].get("reasons") or {}
         if reasons:
             st.dataframe(pd.DataFrame([{"skipped because": r, "messages": n} for r, n in reasons.items()]),
                          hide_index=True)
+        if last["counts"].get("stopped"):
+            st.warning("The last run stopped early; the next one resumes where it stopped.")
+            st.text(last["counts"]["stopped"])
+        if last["counts"].get("held"):
+            st.warning(f"{last['counts']['held']} ticket(s) could not be imported yet (see the reasons above); "
+                       "every run tries them again.")
     if failure is not None and (last is None or last["status"] == "failed"):
         st.error(f"The last run failed ({failure['started_at']:%Y-%m-%d %H:%M} UTC); it is retried with backoff.")
         st.code(failure["error"] or "", language=None)
@@ -73,9 +79,11 @@ with tab_mail:
         options = ["", *accounts]
         current = cfg["catch_all_account"] if cfg["catch_all_account"] in options else ""
         catch_all = st.selectbox("Catch-all account for unknown senders", options, index=options.index(current),
-                                 format_func=lambda k: k or "none: skip unknown senders", key="mailbox_catch_all")
+                                 format_func=lambda k: k or f"{service.INTAKE_ACCOUNT_NAME} (created on first use)",
+                                 key="mailbox_catch_all")
         st.caption("A sender is a known contact, or shares a company e-mail domain with one (a new contact is "
-                   "added there); anyone else goes to the catch-all account, or is skipped as 'unknown sender'.")
+                   "added there); anyone else becomes a new contact of the catch-all account, so nothing is "
+                   "dropped and a lead can move them later. Zendesk and Front requesters are filed the same way.")
         size = st.number_input("Largest attachment kept (MB)", min_value=0.1, max_value=100.0,
                                value=float(cfg["max_attachment_mb"]), step=1.0, key="mailbox_max_mb")
         if st.form_submit_button("Save mailbox settings"):
@@ -115,7 +123,7 @@ def _provider_tab(key: str, fields: list[tuple[str, str]], token_env: str) -> No
         if st.form_submit_button(f"Save {key.title()} settings"):
             _save(key, enabled, values)
     c1, c2 = st.columns(2)
-    from core.channels.providers import ProviderError, check, run_sync
+    from core.channels.providers import ProviderBusy, ProviderError, check, run_sync
 
     if c1.button("Test connection", key=f"{key}_test"):
         try:
@@ -126,6 +134,8 @@ def _provider_tab(key: str, fields: list[tuple[str, str]], token_env: str) -> No
     if c2.button("Sync now", key=f"{key}_sync"):
         try:
             st.code("\n".join(_run(key, lambda: run_sync(key)).lines()), language=None)
+        except ProviderBusy as exc:
+            st.warning(str(exc))
         except ProviderError as exc:
             st.error(f"{key.title()} is not ready.")
             st.code(str(exc), language=None)

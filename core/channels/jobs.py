@@ -56,12 +56,15 @@ def mailbox_poll_job() -> str:
 
 
 def _sync(name: str) -> str:
-    from core.channels.providers import run_sync
+    from core.channels.providers import ProviderBusy, run_sync
 
     why = _ready(name, SYNC_MINUTES * 60)
     if why:
         return why
-    result = run_sync(name)
+    try:
+        result = run_sync(name)
+    except ProviderBusy as exc:
+        return str(exc)  # a "Sync now" from the settings page is running: not a failure
     if result.error:
         raise RuntimeError(result.error)
     return "; ".join(result.lines()[1:3])

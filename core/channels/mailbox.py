@@ -295,18 +295,10 @@ def find_thread(*, session: Session, parsed: Parsed) -> Ticket | None:
     if m:
         # A reference in the subject alone is easy to guess: only the ticket's own account may use it.
         ticket = session.get(Ticket, int(m.group(1)))
-        if ticket is not None and parsed.from_addr:
-            sender = service.resolve_sender(session=session, email=parsed.from_addr)
-            if sender.account_key is not None and sender.account_key == _account_key(session, ticket):
-                return ticket
+        if ticket is not None and parsed.from_addr and \
+                service.may_use_reference(session=session, email=parsed.from_addr, ticket=ticket):
+            return ticket
     return None
-
-
-def _account_key(session: Session, ticket: Ticket) -> str | None:
-    from core.accounts.models import Account
-
-    account = session.get(Account, ticket.account_id)
-    return account.key if account else None
 
 
 def ticket_message_ids(*, session: Session, ticket_id: int) -> list[tuple]:
@@ -359,7 +351,7 @@ def import_message(*, session: Session, mailbox: str, raw: bytes, uid: int | Non
     session.flush()
     if reason is None and rec.ticket_id is not None:
         notes += _attachments(session, rec, parsed, cfg)
-    rec.reason = "; ".join(([reason] if reason else []) + notes)[:4000] or None
+    rec.reason = "; ".join(([reason] if reason else []) + ([rec.reason] if rec.reason else []) + notes)[:4000] or None
     session.flush()
     return rec, True
 
@@ -380,10 +372,8 @@ def _new_ticket(session: Session, rec: ProcessedMessage, parsed: Parsed, cfg: di
     from core.tickets.models import TicketEvent
     from core.tickets.service import create_ticket
 
-    sender = service.resolve_sender(session=session, email=parsed.from_addr,
-                                    catch_all_account=cfg.get("catch_all_account") or None)
-    if sender.account_key is None:
-        return f"unknown sender ({parsed.from_addr})"
+    sender = service.resolve_sender(session=session, email=parsed.from_addr, file_unknown=True)
+    service.file_contact(session=session, sender=sender, name=parsed.from_name)
     subject = REF_RE.sub("", parsed.subject).strip() if follow_up is not None else parsed.subject
     subject = re.sub(r"^((re|fwd?|aw|wg)\s*:\s*)+", "", subject, flags=re.I).strip() or "(no subject)"
     description = parsed.body or subject
@@ -401,6 +391,8 @@ def _new_ticket(session: Session, rec: ProcessedMessage, parsed: Parsed, cfg: di
     rec.outcome, rec.ticket_id = Outcome.TICKET, ticket.id
     rec.event_id = session.scalar(select(TicketEvent.id).where(TicketEvent.ticket_id == ticket.id)
                                   .order_by(TicketEvent.id).limit(1))
+    if sender.unknown:
+        rec.reason = f"unknown sender: filed under {sender.account_key}"
     return None
 
 
@@ -445,6 +437,7 @@ class PollResult:
     replies: int = 0
     skipped: Counter = field(default_factory=Counter)
     already: int = 0
+    unknown_senders: int = 0
     error: str | None = None
 
     @property
@@ -453,12 +446,15 @@ class PollResult:
 
     def counts(self) -> dict:
         return {"tickets": self.tickets, "replies": self.replies, "skipped": self.skipped_total,
-                "already_imported": self.already, "reasons": dict(self.skipped)}
+                "already_imported": self.already, "unknown_senders": self.unknown_senders,
+                "reasons": dict(self.skipped)}
 
     def lines(self) -> list[str]:
         out = [f"mailbox {self.mailbox}", f"tickets: {self.tickets}", f"replies: {self.replies}",
                f"skipped: {self.skipped_total}"]
         out += [f"  {reason}: {n}" for reason, n in sorted(self.skipped.items())]
+        if self.unknown_senders:
+            out.append(f"tickets from unknown senders (filed under the intake account): {self.unknown_senders}")
         if self.already:
             out.append(f"already imported (flagged only): {self.already}")
         if self.error:
@@ -523,6 +519,7 @@ def _pass(conn, params: ImapParams, cfg: dict, result: PollResult, limit: int) -
             result.already += 1
         elif outcome == Outcome.TICKET:
             result.tickets += 1
+            result.unknown_senders += (reason or "").startswith("unknown sender:")
         elif outcome == Outcome.REPLY:
             result.replies += 1
         else:

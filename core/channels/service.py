@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from core.accounts.models import Account, Contact
+from core.accounts.models import Account, Contact, Plan
 from core.audit.service import record
 from core.auth.roles import Permission, require
 from core.channels.models import ChannelSetting, LinkKind, ProviderLink, RunStatus, SyncCursor, SyncRun
@@ -20,6 +23,10 @@ DEFAULTS: dict[str, dict] = {
     "front": {"base_url": "https://api2.frontapp.com", "category_field": "Category", "priority_field": "Priority"},
 }
 MAX_ERROR = 4000
+# Where mail and provider tickets from senders nobody knows go when no catch-all account is configured:
+# created on first use, so a lead can move the sender to the right account later (nothing is dropped).
+INTAKE_ACCOUNT_KEY = "unassigned-senders"
+INTAKE_ACCOUNT_NAME = "Unassigned senders"
 # Free-mail domains never identify a customer's company.
 PUBLIC_DOMAINS = {"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com", "icloud.com",
                   "me.com", "aol.com", "gmx.com", "gmx.de", "proton.me", "protonmail.com", "mail.com", "yandex.ru"}
@@ -27,6 +34,15 @@ PUBLIC_DOMAINS = {"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "
 
 class ChannelConfigError(ValueError):
     """A channel setting that cannot be accepted."""
+
+
+class ChannelBusy(RuntimeError):
+    """Another pass of the same channel holds its lock (the worker, or another "Sync now")."""
+
+
+# Advisory-lock class for channel passes (object id: the channel's number), held for a whole pass.
+LOCK_CLASS = 7_311_020
+LOCK_IDS = {"mailbox": 1, "zendesk": 2, "front": 3, "native": 4}
 
 
 def now_utc() -> datetime:
@@ -90,6 +106,33 @@ def save_config(*, session: Session, actor, key: str, enabled: bool, config: dic
 
 # ---------------------------------------------------------------- runs and cursors
 
+@contextmanager
+def channel_lock(key: str) -> Iterator[None]:
+    """Hold the channel's PostgreSQL advisory lock on its own connection for a whole pass; ChannelBusy when
+    another process holds it, so two passes never push the same change twice."""
+    from core.db import get_engine
+
+    params = {"c": LOCK_CLASS, "o": LOCK_IDS[key]}
+    conn = get_engine().connect()
+    try:
+        locked = bool(conn.execute(text("SELECT pg_try_advisory_lock(:c, :o)"), params).scalar())
+        conn.commit()
+        if not locked:
+            raise ChannelBusy(f"another {key} sync is running right now (the worker or another 'Sync now'); "
+                              "this one did not start: try again when it has finished")
+        try:
+            yield
+        finally:
+            try:
+                conn.rollback()
+                conn.execute(text("SELECT pg_advisory_unlock(:c, :o)"), params)
+                conn.commit()
+            except Exception:
+                conn.invalidate()  # a connection that still holds the lock must not go back to the pool
+    finally:
+        conn.close()
+
+
 def start_run(*, session: Session, provider: str) -> SyncRun:
     """Open a sync run record."""
     run = SyncRun(provider=provider, status=RunStatus.RUNNING, started_at=now_utc(), counts={})
@@ -143,6 +186,26 @@ def set_cursor(*, session: Session, provider: str, direction: str, cursor: str |
     session.flush()
 
 
+HELD = "hld"  # the cursor row listing remote tickets held for retry
+
+
+def held(*, session: Session, provider: str) -> dict[str, str]:
+    """Remote tickets a pass could not import yet (remote id -> why); every pass tries them again."""
+    return json.loads(get_cursor(session=session, provider=provider, direction=HELD) or "{}")
+
+
+def hold(*, session: Session, provider: str, remote_id, reason: str | None) -> None:
+    """Keep a remote ticket for the next pass (reason given) or release it (reason None)."""
+    rows = held(session=session, provider=provider)
+    if reason is None and str(remote_id) not in rows:
+        return
+    if reason is None:
+        rows.pop(str(remote_id))
+    else:
+        rows[str(remote_id)] = reason
+    set_cursor(session=session, provider=provider, direction=HELD, cursor=json.dumps(rows, sort_keys=True))
+
+
 # ---------------------------------------------------------------- links
 
 def local_id(*, session: Session, provider: str, kind: LinkKind, remote_id) -> int | None:
@@ -190,10 +253,36 @@ class Sender:
     contact: Contact | None
     how: str
 
+    @property
+    def unknown(self) -> bool:
+        """Filed under the shared intake account because nobody knew the sender."""
+        return self.how in ("catch-all account", "unassigned senders")
 
-def resolve_sender(*, session: Session, email: str, catch_all_account: str | None = None) -> Sender:
-    """A known contact's account; else the account whose contacts share the sender's company domain;
-    else the configured catch-all account; else unknown (the caller skips with reason "unknown sender")."""
+
+def intake_keys(*, session: Session) -> set[str]:
+    """The accounts that collect senders nobody knew: Unassigned senders and the configured catch-all."""
+    catch_all = get_config(session=session, key="mailbox").get("catch_all_account") or ""
+    return {INTAKE_ACCOUNT_KEY} | ({catch_all} if catch_all else set())
+
+
+def intake_account(*, session: Session) -> Account:
+    """The configured catch-all account, else "Unassigned senders" (created on first use, race-free)."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    catch_all = get_config(session=session, key="mailbox").get("catch_all_account") or ""
+    if catch_all:
+        account = session.scalar(select(Account).where(Account.key == catch_all))
+        if account is not None:
+            return account
+        # The configured account is gone: fall through rather than lose the message.
+    session.execute(insert(Account).values(key=INTAKE_ACCOUNT_KEY, name=INTAKE_ACCOUNT_NAME, plan=Plan.FREE,
+                                           started_at=now_utc()).on_conflict_do_nothing(index_elements=["key"]))
+    return session.scalar(select(Account).where(Account.key == INTAKE_ACCOUNT_KEY))
+
+
+def resolve_sender(*, session: Session, email: str, file_unknown: bool = False) -> Sender:
+    """A known contact's account; else the account whose contacts share the sender's company domain (never an
+    intake account); else, with file_unknown, the intake account (see intake_account); else unknown."""
     email = (email or "").strip().lower()
     contact = session.scalar(select(Contact).where(func.lower(Contact.email) == email))
     if contact is not None:
@@ -203,13 +292,43 @@ def resolve_sender(*, session: Session, email: str, catch_all_account: str | Non
     if domain and domain not in PUBLIC_DOMAINS:
         row = session.execute(
             select(Account.key, func.count(Contact.id).label("n")).join(Contact, Contact.account_id == Account.id)
-            .where(func.lower(Contact.email).like("%@" + domain.replace("%", "").replace("_", r"\_")))
+            .where(func.lower(Contact.email).like("%@" + domain.replace("%", "").replace("_", r"\_")),
+                   Account.key.not_in(intake_keys(session=session)))
             .group_by(Account.key).order_by(func.count(Contact.id).desc(), Account.key).limit(1)).first()
         if row is not None:
             return Sender(email, row[0], None, f"company domain {domain}")
-    if catch_all_account:
-        return Sender(email, catch_all_account, None, "catch-all account")
+    if file_unknown:
+        account = intake_account(session=session)
+        how = "unassigned senders" if account.key == INTAKE_ACCOUNT_KEY else "catch-all account"
+        return Sender(email, account.key, None, how)
     return Sender(email, None, None, "unknown sender")
+
+
+def file_contact(*, session: Session, sender: Sender, name: str | None = None) -> Contact:
+    """The sender's contact, created under the account the sender was filed under (with the name the mail or the
+    provider gave, else one made from the address); race-free against a parallel pass."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    if sender.contact is not None:
+        return sender.contact
+    account_id = session.scalar(select(Account.id).where(Account.key == sender.account_key))
+    name = (name or "").strip() or sender.email.split("@")[0].replace(".", " ").title()
+    session.execute(insert(Contact).values(account_id=account_id, email=sender.email, name=name[:120])
+                    .on_conflict_do_nothing(index_elements=["email"]))
+    sender.contact = session.scalar(select(Contact).where(Contact.email == sender.email))
+    return sender.contact
+
+
+def may_use_reference(*, session: Session, email: str, ticket) -> bool:
+    """Whether a sender quoting a ticket's [AC-n] may add to it: a contact of the ticket's own account, and in an
+    intake account (shared by strangers) only the ticket's own requester."""
+    sender = resolve_sender(session=session, email=email)
+    account = session.get(Account, ticket.account_id)
+    if account is None or sender.account_key != account.key:
+        return False
+    if account.key in intake_keys(session=session):
+        return sender.contact is not None and sender.contact.id == ticket.requester_id
+    return True
 
 
 def authorize_run(*, session: Session, actor, key: str) -> None:

@@ -14,8 +14,11 @@ class FakeAPI:
 
     def __init__(self):
         self.requests: list[tuple[str, str, dict, dict | None]] = []
-        self.throttle = 0          # answer this many next requests with 429 Retry-After: 1
+        self.throttle = 0          # answer this many next requests with 429 Retry-After: <retry_after>
+        self.retry_after = "1"
         self.fail_paths: dict[str, int] = {}   # path prefix -> HTTP status to answer with
+        # (method, path prefix) -> (n, status): answer the n-th such call with status (429 with Retry-After)
+        self.fail_on: dict[tuple[str, str], tuple[int, int]] = {}
         self.lock = threading.Lock()
         api = self
 
@@ -29,10 +32,16 @@ class FakeAPI:
                     api.requests.append((self.command, u.path, query, body))
                     if api.throttle > 0:
                         api.throttle -= 1
-                        return self._send(429, {"error": "APIRateLimitExceeded"}, {"Retry-After": "1"})
+                        return self._send(429, {"error": "APIRateLimitExceeded"}, {"Retry-After": api.retry_after})
                     for prefix, status in api.fail_paths.items():
                         if u.path.startswith(prefix):
                             return self._send(status, {"error": "boom"})
+                    for (method, prefix), (n, status) in list(api.fail_on.items()):
+                        if self.command == method and u.path.startswith(prefix):
+                            api.fail_on[(method, prefix)] = (n - 1, status)
+                            if n == 1:
+                                return self._send(status, {"error": "boom"},
+                                                  {"Retry-After": api.retry_after} if status == 429 else None)
                     if not api.authorized(self.headers):
                         return self._send(401, {"error": "Couldn't authenticate you"})
                     status, payload = api.handle(self.command, u.path, query, body)
@@ -143,6 +152,12 @@ class FakeZendesk(FakeAPI):
                          "after_url": f"{self.url}{path}?cursor={last}", "before_cursor": None, "before_url": None,
                          "end_of_stream": len(rows) <= self.PAGE}
         parts = path.strip("/").split("/")
+        if method == "GET" and len(parts) == 4 and parts[2] == "tickets" and parts[3].endswith(".json"):
+            t = self.tickets.get(int(parts[3][:-5]))
+            if t is None:
+                return 404, {"error": "RecordNotFound"}
+            users = [self.users[i] for i in (t["requester_id"], t["assignee_id"]) if i in self.users]
+            return 200, {"ticket": {k: v for k, v in t.items() if k != "_seq"}, "users": users}
         if method == "GET" and len(parts) == 5 and parts[3].isdigit() and parts[4] == "comments.json":
             tid, page = int(parts[3]), int(query.get("page", 1))
             rows = self.comments.get(tid, [])
@@ -233,6 +248,8 @@ class FakeFront(FakeAPI):
             return 200, self._list([self.conversations[c] for c in order], path, query)
         if len(parts) >= 2 and parts[0] == "conversations" and parts[1] not in self.conversations:
             return 404, {"_error": {"status": 404, "title": "Not found"}}
+        if method == "GET" and len(parts) == 2:
+            return 200, self.conversations[parts[1]]
         if method == "GET" and len(parts) == 3 and parts[2] == "messages":
             return 200, self._list(list(reversed(self.messages[parts[1]])), path, query)
         if method == "GET" and len(parts) == 3 and parts[2] == "comments":

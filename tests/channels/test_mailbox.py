@@ -99,7 +99,7 @@ def test_auto_replies_bounces_and_bad_messages_are_skipped_with_reasons(dovecot,
     dovecot.deliver(mail(subject="Undelivered Mail Returned to Sender", sender="MAILER-DAEMON@mx.example"))
     dovecot.deliver(mail(subject="Returned mail", sender="postmaster@mx.example"))
     dovecot.deliver(b"Subject: nobody wrote this\nMessage-ID: <nosender@x>\n\nno From header here\n")
-    dovecot.deliver(mail(subject="Hello", sender="stranger@unknown-company.example"))
+    dovecot.deliver(mail(subject="Hello", sender="Stranger <stranger@unknown-company.example>"))
     # an unknown charset still becomes a ticket, read with a fallback and a recorded note
     dovecot.deliver(b"From: ana@acme.example\nSubject: Caf\xe9 report broken\nMessage-ID: <charset@x>\n"
                     b"MIME-Version: 1.0\nContent-Type: text/plain; charset=x-klingon\n"
@@ -109,28 +109,28 @@ def test_auto_replies_bounces_and_bad_messages_are_skipped_with_reasons(dovecot,
                     b"Content-Type: multipart/mixed; boundary=\"zzz\"\n\n--wrong\n")
     assert main(["mailbox", "poll"]) == 0
     out = capsys.readouterr().out
-    assert "tickets: 1" in out and "skipped: 8" in out
+    assert "tickets: 2" in out and "skipped: 7" in out
     assert "  auto-reply: 3" in out and "  bounce: 2" in out and "  no sender: 1" in out
-    assert "  unknown sender: 1" in out and "  malformed: 1" in out
-    [ticket] = tickets(session)
+    assert "  malformed: 1" in out and "unknown sender" not in out.split("skipped")[1].split("tickets from")[0]
+    stranger, ticket = tickets(session)
     assert "report shows nothing since Monday" in ticket.description
+    assert stranger.subject == "Hello"  # an unknown sender is not dropped: see test_unknown_sender_*
     rec = session.scalar(select(ProcessedMessage).where(ProcessedMessage.message_id == "<charset@x>"))
     assert rec.outcome == "ticket" and "charset 'x-klingon' unknown" in rec.reason
     reasons = dict(session.execute(select(ProcessedMessage.subject, ProcessedMessage.reason)).all())
     assert reasons["Out of office"] == "auto-reply (Auto-Submitted: auto-replied)"
-    assert reasons["Hello"] == "unknown sender (stranger@unknown-company.example)"
+    assert reasons["Hello"] == "unknown sender: filed under unassigned-senders"
     assert all("\\Seen" in f for f in dovecot.flags())  # the loop went on past every bad message
     run = session.scalar(select(SyncRun).order_by(SyncRun.id.desc()))
-    assert run.status == "ok" and run.counts["skipped"] == 8
+    assert run.status == "ok" and run.counts["skipped"] == 7 and run.counts["unknown_senders"] == 1
 
 
 def test_unknown_sender_policy_domain_match_then_catch_all(dovecot, customers, session, make_user):
     from core.channels.service import save_config
 
     dovecot.deliver(mail(sender="carla@acme.example", subject="Colleague of Ana"))
-    dovecot.deliver(mail(sender="someone@gmail.com", subject="Free-mail sender"))
     result = mailbox.poll()
-    assert (result.tickets, result.skipped_total) == (1, 1)
+    assert (result.tickets, result.unknown_senders) == (1, 0)
     [ticket] = tickets(session)
     assert ticket.account_id == customers["acme"].id  # filed by the company domain, contact created
     admin = make_user("admin")
@@ -138,8 +138,44 @@ def test_unknown_sender_policy_domain_match_then_catch_all(dovecot, customers, s
     session.commit()
     dovecot.deliver(mail(sender="other@gmail.com", subject="Another free-mail sender"))
     result = mailbox.poll()
-    assert result.tickets == 1
+    assert (result.tickets, result.unknown_senders) == (1, 1)
     assert tickets(session)[-1].account_id == customers["globex"].id
+
+
+def test_unknown_senders_land_in_unassigned_senders_with_a_contact(dovecot, customers, session, capsys):
+    from core.accounts.models import Account, Contact
+    from core.cli import main
+
+    dovecot.deliver(mail(sender="Zoe Quinn <zoe@gmail.com>", subject="Free-mail sender", body="Please help."))
+    dovecot.deliver(mail(sender="max@newco.example", subject="New company"))
+    assert main(["mailbox", "poll"]) == 0
+    out = capsys.readouterr().out
+    assert "tickets: 2" in out and "skipped: 0" in out and "tickets from unknown senders" in out
+    zoe, newco = tickets(session)
+    intake = session.scalar(select(Account).where(Account.key == "unassigned-senders"))
+    assert intake.name == "Unassigned senders"  # created on first use
+    assert zoe.account_id == newco.account_id == intake.id
+    contact = session.scalar(select(Contact).where(Contact.email == "zoe@gmail.com"))
+    assert contact.account_id == intake.id and contact.name == "Zoe Quinn" and zoe.requester_id == contact.id
+    # the sender hears back like any customer (same intake path as the portal)
+    confirmation = session.scalar(select(OutboxMessage).where(OutboxMessage.ticket_id == zoe.id))
+    assert confirmation.to_addr == "zoe@gmail.com"
+
+    # a colleague from the same new company is not matched to the intake account "by company domain"
+    dovecot.deliver(mail(sender="kim@newco.example", subject="Me too"))
+    # a stranger quoting Zoe's reference does not get into her ticket (the intake account is shared)...
+    dovecot.deliver(mail(sender="eve@gmail.com", subject=f"Re: [{zoe.reference}] let me in", body="Hi."))
+    # ...Zoe herself does
+    dovecot.deliver(mail(sender="zoe@gmail.com", subject=f"Re: [{zoe.reference}] more", body="Screenshot soon."))
+    assert main(["mailbox", "poll"]) == 0
+    out = capsys.readouterr().out
+    assert "tickets: 2" in out and "replies: 1" in out
+    by_subject = {t.subject: t for t in tickets(session)}
+    assert by_subject["Me too"].account_id == intake.id
+    assert by_subject["let me in"].account_id == intake.id  # its own ticket
+    replies = list(session.scalars(select(TicketEvent.body).where(TicketEvent.ticket_id == zoe.id,
+                                                                  TicketEvent.kind == "customer_reply")))
+    assert replies == ["Screenshot soon."]
 
 
 def test_large_attachment_is_refused_with_a_record_small_one_kept(dovecot, customers, session, make_user):

@@ -76,7 +76,8 @@ def test_zendesk_sync_in_out_idempotent_with_pagination_and_429(zendesk, session
     api.throttle = 1  # the very first request is rate limited
     assert main(["sync", "zendesk"]) == 0
     out = capsys.readouterr().out
-    assert "in: 2 created" in out and "unknown requester: 1" in out and "rate limited: 1" in out
+    assert "in: 3 created" in out and "tickets from unknown requesters (filed under the intake account): 1" in out
+    assert "rate limited: 1" in out
     # two export pages were followed, the second with the first page's cursor
     exports = api.calls("GET", "/api/v2/incremental/tickets/cursor.json")
     assert exports[0][2].get("start_time") == "0" and any("cursor" in q for _, _, q, _ in exports)
@@ -91,7 +92,7 @@ def test_zendesk_sync_in_out_idempotent_with_pagination_and_429(zendesk, session
     # a second pass brings nothing new and doubles nothing
     assert main(["sync", "zendesk"]) == 0
     assert "in: 0 created" in capsys.readouterr().out
-    assert session.scalar(select(func.count()).select_from(Ticket)) == 2
+    assert session.scalar(select(func.count()).select_from(Ticket)) == 3
 
     # Aftercare's changes go out: priority, category (custom field + tag), assignee, internal note as private
     lead = api.admin
@@ -169,7 +170,7 @@ def test_front_sync_pages_conversations_and_writes_back(front, session, capsys):
     api.throttle = 1
     assert main(["sync", "front"]) == 0
     out = capsys.readouterr().out
-    assert "in: 2 created" in out and "unknown requester: 1" in out and "rate limited: 1" in out
+    assert "in: 3 created" in out and "tickets from unknown requesters" in out and "rate limited: 1" in out
     assert any("page_token" in q for _, p, q, _ in api.calls("GET", "/conversations") if p == "/conversations")
     got = _tickets(session)
     c1, c2 = got["front:cnv_1"], got["front:cnv_2"]
@@ -200,7 +201,7 @@ def test_front_sync_pages_conversations_and_writes_back(front, session, capsys):
     assert got["front:cnv_1"].status == "solved"
     assert _events(session, c2.id, "internal_note") == ["Check the VAT rules."]
     assert session.scalar(select(func.count()).select_from(ProviderLink).where(ProviderLink.kind == "note")) == 1
-    assert len(got) == 2
+    assert len(got) == 3
 
 
 def test_a_status_set_in_aftercare_goes_out_and_is_not_undone_by_the_echo(zendesk, session):
@@ -217,3 +218,114 @@ def test_a_status_set_in_aftercare_goes_out_and_is_not_undone_by_the_echo(zendes
     assert zendesk.tickets[7]["status"] == "solved"
     assert run_sync("zendesk").error is None  # the update comes back in the export
     assert _tickets(session)["zendesk:7"].status == "solved"
+
+
+def test_unknown_requesters_are_imported_and_tickets_without_one_are_held_not_lost(zendesk, session, capsys):
+    from core.accounts.models import Account, Contact
+    from core.cli import main
+
+    api = zendesk
+    api.add_user(103, None, "Phone Caller", "end-user")  # e.g. a ticket from a phone call: no e-mail yet
+    api.add_ticket(1, subject="Who am I", description="Stranger.", requester_id=102)
+    api.add_ticket(2, subject="Call back please", description="Called about billing.", requester_id=103)
+    api.add_ticket(3, subject="Known", description="Ana again.", requester_id=101)
+    assert main(["sync", "zendesk"]) == 0
+    out = capsys.readouterr().out
+    assert "in: 2 created" in out and "no requester e-mail (held for retry): 1" in out
+    assert "held for retry on the next pass: 1" in out
+    got = _tickets(session)
+    intake = session.scalar(select(Account).where(Account.key == "unassigned-senders"))
+    assert got["zendesk:1"].account_id == intake.id
+    contact = session.scalar(select(Contact).where(Contact.email == "nobody@nowhere.example"))
+    assert contact.name == "Nobody" and contact.account_id == intake.id  # from the provider's requester data
+    run = session.scalar(select(SyncRun).order_by(SyncRun.id.desc()))
+    assert run.counts["held"] == 1 and run.counts["unknown_requesters"] == 1
+    # the export cursor moved past ticket 2, yet it is not lost: once the requester has an e-mail it comes in
+    assert main(["sync", "zendesk"]) == 0
+    assert "held for retry on the next pass: 1" in capsys.readouterr().out
+    api.users[103]["email"] = "caller@phone.example"
+    assert main(["sync", "zendesk"]) == 0
+    out = capsys.readouterr().out
+    assert "in: 1 created" in out and "held for retry" not in out
+    assert _tickets(session)["zendesk:2"].subject == "Call back please"
+    assert main(["sync", "zendesk"]) == 0
+    assert "in: 0 created" in capsys.readouterr().out and len(_tickets(session)) == 3
+
+
+def test_a_failed_note_does_not_resend_the_notes_already_pushed(front, session, capsys):
+    from core.channels.providers import run_sync
+    from core.tickets import service as tickets
+
+    api = front
+    api.add_conversation("cnv_1", subject="Webhooks", requester="ana@acme.example", text="Retried forever.")
+    assert run_sync("front").created == 1
+    t = _tickets(session)["front:cnv_1"]
+    for body in ("First note.", "Second note.", "Third note."):
+        tickets.add_note(session=session, actor=api.admin, ticket_id=t.id, body=body)
+    session.commit()
+    api.fail_on = {("POST", "/conversations/cnv_1/comments"): (2, 500)}  # the second note fails
+    result = run_sync("front")
+    assert result.error and "HTTP 500" in result.error and result.notes_pushed == 1
+    assert [c["body"] for c in api.comments["cnv_1"]] == ["First note."]
+    result = run_sync("front")
+    assert result.error is None and result.notes_pushed == 2
+    assert [c["body"] for c in api.comments["cnv_1"]] == ["First note.", "Second note.", "Third note."]
+    assert run_sync("front").notes_pushed == 0
+
+
+def test_a_second_sync_while_one_runs_is_refused_with_a_clear_message(zendesk, session, capsys):
+    from core.channels.jobs import zendesk_sync_job
+    from core.channels.service import channel_lock
+    from core.cli import main
+
+    zendesk.add_ticket(1, subject="Slow", description="Details.", requester_id=101)
+    with channel_lock("zendesk"):  # a pass is running (the worker, or "Sync now" on the settings page)
+        assert main(["sync", "zendesk"]) == 2
+        assert "another zendesk sync is running right now" in capsys.readouterr().err
+        assert "another zendesk sync is running" in zendesk_sync_job()  # the worker skips, not a failure
+        assert session.scalar(select(func.count()).select_from(SyncRun)) == 0
+    assert zendesk.calls("GET", "/api/v2/incremental") == []
+    assert main(["sync", "zendesk"]) == 0  # the lock is released with the pass
+    assert "in: 1 created" in capsys.readouterr().out
+
+
+def test_retry_after_is_waited_in_full(zendesk, session):
+    from core.channels.providers.base import Http, SyncResult
+    from core.channels.providers.zendesk import ZendeskProvider
+    from core.channels.service import get_config
+
+    slept = []
+
+    def sleep(seconds):  # stands in for time.sleep: records the wait and lets it pass at once
+        slept.append((seconds, len(zendesk.requests)))
+
+    zendesk.add_ticket(1, subject="One", description="Details.", requester_id=101)
+    zendesk.throttle, zendesk.retry_after = 1, "60"
+    cfg = get_config(session=session, key="zendesk")
+    http = Http(base_url=zendesk.url, auth=("sync@acme-support.example/token", "zd-token"), sleep=sleep)
+    provider = ZendeskProvider(config=cfg, token="zd-token", http=http)
+    result = SyncResult(provider="zendesk")
+    provider.sync_in(result=result)
+    provider.close()
+    assert slept == [(60.0, 1)]  # the whole minute, and no second request before it was over
+    assert result.created == 1 and http.rate_limited == 1
+
+
+def test_a_longer_retry_after_stops_the_pass_cleanly_and_the_next_run_resumes(zendesk, session, capsys):
+    from core.cli import main
+
+    api = zendesk
+    for i in range(1, 5):
+        api.add_ticket(i, subject=f"Problem {i}", description=f"Details {i}.", requester_id=101)
+    # the second export page answers 429 asking for an hour: more than one pass may wait
+    api.fail_on, api.retry_after = {("GET", "/api/v2/incremental"): (2, 429)}, "3600"
+    assert main(["sync", "zendesk"]) == 0
+    out = capsys.readouterr().out
+    assert "in: 2 created" in out and "stopped early: rate limited" in out and "asked to wait 3600s" in out
+    run = session.scalar(select(SyncRun).order_by(SyncRun.id.desc()))
+    assert run.status == "ok" and "next run resumes from the stored cursor" in run.counts["stopped"]
+    assert run.error is None
+    api.requests.clear()
+    assert main(["sync", "zendesk"]) == 0
+    assert api.calls("GET", "/api/v2/incremental")[0][2] == {"cursor": "2", "include": "users"}
+    assert sorted(_tickets(session)) == ["zendesk:1", "zendesk:2", "zendesk:3", "zendesk:4"]

@@ -63,3 +63,24 @@ def test_only_admins_open_settings(app_as, role):  # noqa: F811
     at = app_as(role)
     with pytest.raises(ValueError):
         at.switch_page(PAGE).run()
+
+
+def test_sync_now_while_another_sync_runs_says_so_and_changes_nothing(app_as, monkeypatch):  # noqa: F811
+    from core.channels.service import channel_lock
+    from core.config import get_settings
+    from tests.helpers import free_port
+
+    monkeypatch.setenv("ZENDESK_API_TOKEN", "zd-token")
+    get_settings.cache_clear()
+    at = _open(app_as)
+    at.checkbox(key="zendesk_enabled").check()
+    at.text_input(key="zendesk_base_url").input(f"http://127.0.0.1:{free_port()}")
+    at.text_input(key="zendesk_email").input("sync@acme-support.example")
+    _button(at, "Save Zendesk settings").click().run()
+    assert any("Zendesk settings saved" in s.value for s in at.success)
+    with channel_lock("zendesk"):  # the worker's pass is running
+        _button(at, "Sync now", "zendesk_sync").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("another zendesk sync is running right now" in w.value for w in at.warning)
+    assert not any("Zendesk is not ready" in e.value for e in at.error)
+    get_settings.cache_clear()

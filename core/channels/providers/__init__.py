@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from core.channels.providers.base import Provider, ProviderError, SyncResult
+from core.channels.providers.base import Provider, ProviderBusy, ProviderError, RateLimited, SyncResult
 
 log = logging.getLogger(__name__)
 
@@ -39,29 +39,40 @@ def build(name: str, *, config: dict | None = None) -> Provider:
 
 
 def run_sync(name: str) -> SyncResult:
-    """One pass in then out, recorded as a sync run (failed with its error, retried next run from the cursor)."""
+    """One pass in then out, recorded as a sync run (failed with its error, retried next run from the cursor).
+    Holds the provider's advisory lock: a second pass while one runs raises ChannelBusy and records nothing.
+    A rate limit asking for a longer wait than one pass may take stops the pass cleanly (said in the record)."""
     from core.channels import service
     from core.channels.models import SyncRun
     from core.db import session_scope
 
     provider = build(name)
     result = SyncResult(provider=name)
-    with session_scope() as s:
-        run_id = service.start_run(session=s, provider=name).id
     try:
-        provider.sync_in(result=result)
-        provider.sync_out(result=result)
-    except ProviderError as exc:
-        result.error = str(exc)
-    except Exception as exc:  # a bug or bad payload: recorded on the page, retried next run
-        log.exception("sync %s failed", name)
-        result.error = f"{type(exc).__name__}: {exc}"
+        with service.channel_lock(name):
+            with session_scope() as s:
+                run_id = service.start_run(session=s, provider=name).id
+            try:
+                provider.sync_in(result=result)
+                provider.sync_out(result=result)
+            except RateLimited as exc:
+                result.stopped = str(exc)
+            except ProviderError as exc:
+                result.error = str(exc)
+            except Exception as exc:  # a bug or bad payload: recorded on the page, retried next run
+                log.exception("sync %s failed", name)
+                result.error = f"{type(exc).__name__}: {exc}"
+            finally:
+                if provider.http is not None:
+                    result.rate_limited = provider.http.rate_limited
+                with session_scope() as s:
+                    result.held = len(service.held(session=s, provider=name))
+                    service.finish_run(session=s, run=s.get(SyncRun, run_id), counts=result.counts(),
+                                       error=result.error)
+    except service.ChannelBusy as exc:
+        raise ProviderBusy(str(exc)) from exc
     finally:
-        if provider.http is not None:
-            result.rate_limited = provider.http.rate_limited
         provider.close()
-        with session_scope() as s:
-            service.finish_run(session=s, run=s.get(SyncRun, run_id), counts=result.counts(), error=result.error)
     return result
 
 
@@ -74,4 +85,5 @@ def check(name: str) -> str:
         provider.close()
 
 
-__all__ = ["PROVIDERS", "Provider", "ProviderError", "SyncResult", "build", "check", "run_sync"]
+__all__ = ["PROVIDERS", "Provider", "ProviderBusy", "ProviderError", "RateLimited", "SyncResult", "build", "check",
+           "run_sync"]

@@ -23,12 +23,21 @@ from core.tickets.models import Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
 
-MAX_RETRY_AFTER = 30.0     # one wait is never longer than this
-MAX_TOTAL_WAIT = 90.0      # nor all waits of one request together
+# A provider's Retry-After is always waited out in full. One pass waits at most this long in all; a server asking
+# for more stops the pass cleanly (RateLimited) and the next run resumes from the stored cursor.
+MAX_PASS_WAIT = 120.0
 
 
 class ProviderError(RuntimeError):
     """The provider is not configured, not reachable, or answered with an error."""
+
+
+class ProviderBusy(ProviderError):
+    """Another pass of this provider is running: this one did not start."""
+
+
+class RateLimited(ProviderError):
+    """The provider asked for a longer wait than one pass may take: the pass stops and resumes next run."""
 
 
 # ---------------------------------------------------------------- HTTP
@@ -37,7 +46,7 @@ class Http:
     """JSON over HTTP with a timeout, and 429/503 answered by waiting Retry-After (bounded)."""
 
     def __init__(self, *, base_url: str, headers: dict | None = None, auth=None, timeout: float = 10.0,
-                 sleep=time.sleep):
+                 sleep=time.sleep, max_wait: float = MAX_PASS_WAIT):
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/json", **(headers or {})})
@@ -45,6 +54,7 @@ class Http:
         self.timeout = timeout
         self.sleep = sleep
         self.waited = 0.0
+        self.max_wait = max_wait
         self.rate_limited = 0
 
     def url(self, path_or_url: str) -> str:
@@ -52,24 +62,21 @@ class Http:
 
     def request(self, method: str, path_or_url: str, *, params: dict | None = None, json: dict | None = None) -> dict:
         url = self.url(path_or_url)
-        waited = 0.0
         while True:
             try:
                 r = self.session.request(method, url, params=params, json=json, timeout=self.timeout)
             except requests.RequestException as exc:
                 raise ProviderError(f"{method} {url}: {exc}") from exc
             if r.status_code in (429, 503) and "Retry-After" in r.headers:
-                try:
-                    wait = max(0.0, float(r.headers["Retry-After"]))
-                except ValueError:
-                    wait = 1.0
-                wait = min(wait, MAX_RETRY_AFTER)
+                wait = retry_after(r.headers["Retry-After"])
                 self.rate_limited += 1
-                if waited + wait > MAX_TOTAL_WAIT:
-                    raise ProviderError(f"{method} {url}: still rate limited after waiting {waited:.0f}s")
+                if self.waited + wait > self.max_wait:
+                    raise RateLimited(
+                        f"rate limited: {method} {url} asked to wait {wait:.0f}s (this pass already waited "
+                        f"{self.waited:.0f}s, at most {self.max_wait:.0f}s per pass); the pass stopped and the next "
+                        "run resumes from the stored cursor")
                 log.info("rate limited by %s: waiting %.1fs", url, wait)
                 self.sleep(wait)
-                waited += wait
                 self.waited += wait
                 continue
             if r.status_code >= 400:
@@ -83,6 +90,20 @@ class Http:
 
     def close(self) -> None:
         self.session.close()
+
+
+def retry_after(value: str) -> float:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date (1 s when unreadable)."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+    except (TypeError, ValueError):
+        return 1.0
 
 
 # ---------------------------------------------------------------- normalised records
@@ -105,6 +126,7 @@ class RemoteTicket:
     description: str
     status: TicketStatus
     requester_email: str | None
+    requester_name: str | None = None
     assignee_email: str | None = None
     assignee_remote_id: str | None = None
     created_at: datetime | None = None
@@ -124,14 +146,18 @@ class SyncResult:
     pushed: int = 0
     notes_pushed: int = 0
     rate_limited: int = 0
+    unknown_requesters: int = 0
+    held: int = 0
     skipped: Counter = field(default_factory=Counter)
+    stopped: str | None = None
     error: str | None = None
 
     def counts(self) -> dict:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
                 "comments": self.comments, "pushed": self.pushed, "notes_pushed": self.notes_pushed,
-                "rate_limited": self.rate_limited, "skipped": sum(self.skipped.values()),
-                "reasons": dict(self.skipped)}
+                "rate_limited": self.rate_limited, "unknown_requesters": self.unknown_requesters,
+                "held": self.held, "skipped": sum(self.skipped.values()),
+                "reasons": dict(self.skipped), **({"stopped": self.stopped} if self.stopped else {})}
 
     def lines(self) -> list[str]:
         out = [f"sync {self.provider}",
@@ -140,8 +166,14 @@ class SyncResult:
                f"out: {self.pushed} tickets updated, {self.notes_pushed} internal notes",
                f"skipped: {sum(self.skipped.values())}"]
         out += [f"  {reason}: {n}" for reason, n in sorted(self.skipped.items())]
+        if self.unknown_requesters:
+            out.append(f"tickets from unknown requesters (filed under the intake account): {self.unknown_requesters}")
+        if self.held:
+            out.append(f"held for retry on the next pass: {self.held}")
         if self.rate_limited:
             out.append(f"rate limited: {self.rate_limited} time(s), waited as asked")
+        if self.stopped:
+            out.append(f"stopped early: {self.stopped}")
         if self.error:
             out.append(f"error: {self.error}")
         return out
@@ -179,18 +211,34 @@ class Provider(ABC):
     def sync_in(self, *, result: SyncResult) -> None:
         """Pull new and changed tickets with their comments (commits per page; resumes from the cursor)."""
 
-    @abstractmethod
-    def sync_out(self, *, result: SyncResult) -> None:
-        """Push Aftercare's category, priority, assignee and internal notes of linked tickets."""
-
     def close(self) -> None:
         if self.http is not None:
             self.http.close()
 
     # ------------------------------------------------------------ shared sync-in
 
-    def apply(self, *, session: Session, remote: RemoteTicket, result: SyncResult, catch_all: str | None) -> Ticket | None:
-        """Create or update the local ticket for a remote one, with its new comments; idempotent."""
+    def fetch(self, remote_id: str) -> RemoteTicket | None:
+        """One remote ticket by id, for a held ticket's retry (None when it is gone)."""
+        return None
+
+    def retry_held(self, *, result: SyncResult) -> None:
+        """Try the tickets earlier passes could not import (each in its own transaction)."""
+        from core.db import session_scope
+
+        with session_scope() as s:
+            ids = list(service.held(session=s, provider=self.name))
+        for rid in ids:
+            remote = self.fetch(rid)
+            with session_scope() as s:
+                if remote is None:
+                    service.hold(session=s, provider=self.name, remote_id=rid, reason=None)
+                else:
+                    self.apply(session=s, remote=remote, result=result)
+
+    def apply(self, *, session: Session, remote: RemoteTicket, result: SyncResult) -> Ticket | None:
+        """Create or update the local ticket for a remote one, with its new comments; idempotent. A requester
+        nobody knows is filed under the intake account with a new contact; a ticket that cannot be imported
+        (no requester e-mail, invalid) is held and tried again on every pass, so moving the cursor loses nothing."""
         from core.tickets.service import append_customer_reply, apply_external_change, create_ticket
 
         src = self.name
@@ -198,23 +246,23 @@ class Provider(ABC):
         assignee_id = self._local_user(session, remote.assignee_email, remote.assignee_remote_id)
         if tid is None:
             if not remote.requester_email:
-                result.skipped["no requester"] += 1
-                return None
-            sender = service.resolve_sender(session=session, email=remote.requester_email, catch_all_account=catch_all)
-            if sender.account_key is None:
-                result.skipped["unknown requester"] += 1
-                return None
+                return self._hold(session, remote, result, "no requester e-mail")
+            sender = service.resolve_sender(session=session, email=remote.requester_email, file_unknown=True)
             try:
-                ticket = create_ticket(session=session, actor=f"sync:{src}", channel=Channel.IMPORT, data={
-                    "subject": (remote.subject or "(no subject)")[:SUBJECT_MAX],
-                    "description": (remote.description or remote.subject or "(no text)")[:DESCRIPTION_MAX],
-                    "requester_email": remote.requester_email, "account": sender.account_key,
-                    "external_id": f"{src}:{remote.id}"[:120], "created_at": remote.created_at,
-                    "status": remote.status})
+                with session.begin_nested():
+                    service.file_contact(session=session, sender=sender, name=remote.requester_name)
+                    ticket = create_ticket(session=session, actor=f"sync:{src}", channel=Channel.IMPORT, data={
+                        "subject": (remote.subject or "(no subject)")[:SUBJECT_MAX],
+                        "description": (remote.description or remote.subject or "(no text)")[:DESCRIPTION_MAX],
+                        "requester_email": remote.requester_email, "account": sender.account_key,
+                        "external_id": f"{src}:{remote.id}"[:120], "created_at": remote.created_at,
+                        "status": remote.status})
             except IntakeError as exc:
-                result.skipped["invalid"] += 1
                 log.warning("%s ticket %s not imported: %s", src, remote.id, exc)
-                return None
+                return self._hold(session, remote, result, f"invalid: {exc}")
+            service.hold(session=session, provider=src, remote_id=remote.id, reason=None)
+            if sender.unknown:
+                result.unknown_requesters += 1
             link_row = service.link(session=session, provider=src, kind=LinkKind.TICKET, local_id=ticket.id,
                                     remote_id=remote.id, data=remote.data)
             if assignee_id is not None:
@@ -264,6 +312,11 @@ class Provider(ABC):
                 result.unchanged += 1
         return ticket
 
+    def _hold(self, session: Session, remote: RemoteTicket, result: SyncResult, reason: str) -> None:
+        service.hold(session=session, provider=self.name, remote_id=remote.id, reason=reason)
+        result.skipped[reason.split(":")[0] + " (held for retry)"] += 1
+        return None
+
     def _ticket_link(self, session: Session, remote_id: str):
         from core.channels.models import ProviderLink
 
@@ -294,6 +347,39 @@ class Provider(ABC):
         return user.id
 
     # ------------------------------------------------------------ shared sync-out
+
+    def push_ticket(self, *, session: Session, ticket: Ticket, remote_id: str, data: dict) -> None:
+        """Send the ticket's category, priority, status and assignee to the provider."""
+        raise NotImplementedError
+
+    def push_note(self, *, session: Session, note: TicketEvent, remote_id: str) -> str:
+        """Send one internal note as a private comment; the provider's id for it."""
+        raise NotImplementedError
+
+    def sync_out(self, *, result: SyncResult) -> None:
+        """Push changed tickets, then each unpushed note in its own transaction: a note's link commits right after
+        the provider took it, so a later failure never sends it again."""
+        from core.db import session_scope
+
+        with session_scope() as s:
+            stamp = datetime.now(timezone.utc)
+            todo = [(t.id, rid, data) for t, rid, data in self.changed_links(session=s)]
+        for ticket_id, rid, data in todo:
+            with session_scope() as s:
+                t = s.get(Ticket, ticket_id)
+                self.push_ticket(session=s, ticket=t, remote_id=rid, data=data)
+                result.pushed += 1
+                self.mark_pushed(session=s, ticket=t, remote_id=rid)
+                note_ids = [n.id for n in self.unpushed_notes(session=s, ticket_id=t.id)]
+            for note_id in note_ids:
+                with session_scope() as s:
+                    note = s.get(TicketEvent, note_id)
+                    remote_note = self.push_note(session=s, note=note, remote_id=rid)
+                    service.link(session=s, provider=self.name, kind=LinkKind.NOTE, local_id=note.id,
+                                 remote_id=remote_note)
+                    result.notes_pushed += 1
+        with session_scope() as s:
+            service.set_cursor(session=s, provider=self.name, direction="out", cursor=stamp.isoformat())
 
     def changed_links(self, *, session: Session) -> list[tuple[Ticket, str, dict]]:
         """Linked tickets changed in Aftercare since both sides last agreed, or with notes not pushed yet."""

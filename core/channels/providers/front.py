@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
 
 from core.channels import service
 from core.channels.models import LinkKind
@@ -37,7 +36,7 @@ class FrontProvider(Provider):
     def sync_in(self, *, result: SyncResult) -> None:
         with session_scope() as s:
             state = json.loads(service.get_cursor(session=s, provider=self.name, direction="in") or "{}")
-            catch_all = service.get_config(session=s, key="mailbox").get("catch_all_account") or None
+        self.retry_held(result=result)
         started = time.time()
         url, params = (state["next"], None) if state.get("next") else ("/conversations", {"limit": 50})
         since = state.get("since")
@@ -52,7 +51,7 @@ class FrontProvider(Provider):
                     tid = service.local_id(session=s, provider=self.name, kind=LinkKind.TICKET, remote_id=conv["id"])
                     if tid is None or self._stored_fingerprint(s, conv["id"]) != fp:
                         all_unchanged = False
-                    self.apply(session=s, remote=self._remote(conv), result=result, catch_all=catch_all)
+                    self.apply(session=s, remote=self._remote(conv), result=result)
                 # The page and the place to resume from commit together.
                 service.set_cursor(session=s, provider=self.name, direction="in",
                                    cursor=json.dumps({"next": nxt, "since": since}))
@@ -89,6 +88,15 @@ class FrontProvider(Provider):
                 break
         return out
 
+    def fetch(self, remote_id: str) -> RemoteTicket | None:
+        try:
+            conv = self.http.request("GET", f"/conversations/{remote_id}")
+        except ProviderError as exc:
+            if "HTTP 404" in str(exc):
+                return None
+            raise
+        return self._remote(conv) if conv.get("id") else None
+
     def _remote(self, conv: dict) -> RemoteTicket:
         cid = conv["id"]
         recipient = (conv.get("recipient") or {}).get("handle") or ""
@@ -114,40 +122,28 @@ class FrontProvider(Provider):
         assignee = conv.get("assignee") or {}
         return RemoteTicket(
             id=cid, subject=conv.get("subject") or "", description=(first or {}).get("text") or conv.get("subject") or "",
-            status=status, requester_email=requester, assignee_email=(assignee.get("email") or "").lower() or None,
+            status=status, requester_email=requester, requester_name=(conv.get("recipient") or {}).get("name"),
+            assignee_email=(assignee.get("email") or "").lower() or None,
             assignee_remote_id=assignee.get("id"), created_at=ts(conv.get("created_at")), comments=out,
             description_comment_id=(first or {}).get("id"),
             data={"fingerprint": self._fingerprint(conv), "tags": [t.get("name") for t in conv.get("tags") or []]})
 
     # ------------------------------------------------------------ out
 
-    def sync_out(self, *, result: SyncResult) -> None:
-        with session_scope() as s:
-            stamp = datetime.now(timezone.utc)
-            todo = [(t.id, rid) for t, rid, _ in self.changed_links(session=s)]
-        for ticket_id, rid in todo:
-            with session_scope() as s:
-                from core.tickets.models import Ticket
+    def push_ticket(self, *, session, ticket, remote_id: str, data: dict) -> None:
+        body = {"custom_fields": {self.config.get("category_field") or "Category": ticket.category,
+                                  self.config.get("priority_field") or "Priority": ticket.priority}}
+        # The status goes out too, or the echo of this update would bring the old remote status back.
+        body["status"] = "archived" if ticket.status in (TicketStatus.SOLVED, TicketStatus.CLOSED) else "open"
+        teammate = self.remote_user(session=session, user_id=ticket.assignee_id)
+        if teammate:
+            body["assignee_id"] = teammate
+        self.http.request("PATCH", f"/conversations/{remote_id}", json=body)
 
-                t = s.get(Ticket, ticket_id)
-                body = {"custom_fields": {self.config.get("category_field") or "Category": t.category,
-                                          self.config.get("priority_field") or "Priority": t.priority}}
-                # The status goes out too, or the echo of this update would bring the old remote status back.
-                body["status"] = "archived" if t.status in (TicketStatus.SOLVED, TicketStatus.CLOSED) else "open"
-                teammate = self.remote_user(session=s, user_id=t.assignee_id)
-                if teammate:
-                    body["assignee_id"] = teammate
-                self.http.request("PATCH", f"/conversations/{rid}", json=body)
-                result.pushed += 1
-                self.mark_pushed(session=s, ticket=t, remote_id=rid)
-                for note in self.unpushed_notes(session=s, ticket_id=t.id):
-                    payload = {"body": note.body or ""}
-                    author = self.remote_user(session=s, user_id=note.actor_user_id)
-                    if author:
-                        payload["author_id"] = author
-                    answer = self.http.request("POST", f"/conversations/{rid}/comments", json=payload)
-                    service.link(session=s, provider=self.name, kind=LinkKind.NOTE, local_id=note.id,
-                                 remote_id=answer.get("id") or f"note-{note.id}")
-                    result.notes_pushed += 1
-        with session_scope() as s:
-            service.set_cursor(session=s, provider=self.name, direction="out", cursor=stamp.isoformat())
+    def push_note(self, *, session, note, remote_id: str) -> str:
+        payload = {"body": note.body or ""}
+        author = self.remote_user(session=session, user_id=note.actor_user_id)
+        if author:
+            payload["author_id"] = author
+        answer = self.http.request("POST", f"/conversations/{remote_id}/comments", json=payload)
+        return answer.get("id") or f"note-{note.id}"

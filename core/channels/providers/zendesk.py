@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from core.channels import service
-from core.channels.models import LinkKind
 from core.channels.providers.base import Http, Provider, ProviderError, RemoteComment, RemoteTicket, SyncResult, ts
 from core.db import session_scope
 from core.tickets.enums import Priority, TicketStatus
@@ -41,7 +38,7 @@ class ZendeskProvider(Provider):
     def sync_in(self, *, result: SyncResult) -> None:
         with session_scope() as s:
             cursor = service.get_cursor(session=s, provider=self.name, direction="in")
-            catch_all = service.get_config(session=s, key="mailbox").get("catch_all_account") or None
+        self.retry_held(result=result)
         params = {"cursor": cursor} if cursor else {"start_time": int(self.config.get("start_time") or 0)}
         for _ in range(MAX_PAGES):
             page = self.http.request("GET", EXPORT, params={**params, "include": "users"})
@@ -50,12 +47,24 @@ class ZendeskProvider(Provider):
             # One transaction per page: its tickets and the cursor after it commit together.
             with session_scope() as s:
                 for remote in remotes:
-                    self.apply(session=s, remote=remote, result=result, catch_all=catch_all)
+                    self.apply(session=s, remote=remote, result=result)
                 if page.get("after_cursor"):
                     service.set_cursor(session=s, provider=self.name, direction="in", cursor=page["after_cursor"])
             if page.get("end_of_stream", True) or not page.get("after_cursor"):
                 break
             params = {"cursor": page["after_cursor"]}
+
+    def fetch(self, remote_id: str) -> RemoteTicket | None:
+        try:
+            page = self.http.request("GET", f"/api/v2/tickets/{remote_id}.json", params={"include": "users"})
+        except ProviderError as exc:
+            if "HTTP 404" in str(exc):
+                return None
+            raise
+        t = page.get("ticket")
+        if not t or t.get("status") == "deleted":
+            return None
+        return self._remote(t, {u["id"]: u for u in page.get("users") or []})
 
     def _remote(self, t: dict, users: dict) -> RemoteTicket:
         comments, first = self._comments(t["id"], users, t.get("requester_id"))
@@ -65,7 +74,7 @@ class ZendeskProvider(Provider):
             id=str(t["id"]), subject=t.get("subject") or t.get("raw_subject") or "",
             description=t.get("description") or (first.body if first else ""),
             status=STATUS_IN.get(t.get("status"), TicketStatus.OPEN),
-            requester_email=(requester.get("email") or "").lower() or None,
+            requester_email=(requester.get("email") or "").lower() or None, requester_name=requester.get("name"),
             assignee_email=(assignee.get("email") or "").lower() or None,
             assignee_remote_id=str(t["assignee_id"]) if t.get("assignee_id") else None,
             created_at=ts(t.get("created_at")), comments=comments,
@@ -94,29 +103,14 @@ class ZendeskProvider(Provider):
 
     # ------------------------------------------------------------ out
 
-    def sync_out(self, *, result: SyncResult) -> None:
-        with session_scope() as s:
-            stamp = datetime.now(timezone.utc)
-            todo = [(t.id, rid, data) for t, rid, data in self.changed_links(session=s)]
-        for ticket_id, rid, data in todo:
-            with session_scope() as s:
-                from core.tickets.models import Ticket
+    def push_ticket(self, *, session, ticket, remote_id: str, data: dict) -> None:
+        self.http.request("PUT", f"/api/v2/tickets/{remote_id}.json", json={"ticket": self._fields(session, ticket, data)})
 
-                t = s.get(Ticket, ticket_id)
-                body = {"ticket": self._fields(s, t, data)}
-                self.http.request("PUT", f"/api/v2/tickets/{rid}.json", json=body)
-                result.pushed += 1
-                self.mark_pushed(session=s, ticket=t, remote_id=rid)
-                for note in self.unpushed_notes(session=s, ticket_id=t.id):
-                    answer = self.http.request("PUT", f"/api/v2/tickets/{rid}.json", json={"ticket": {
-                        "comment": {"body": note.body or "", "public": False}}})
-                    remote_comment = next((str(e["id"]) for e in (answer.get("audit") or {}).get("events") or []
-                                           if e.get("type") == "Comment"), f"note-{note.id}")
-                    service.link(session=s, provider=self.name, kind=LinkKind.NOTE, local_id=note.id,
-                                 remote_id=remote_comment)
-                    result.notes_pushed += 1
-        with session_scope() as s:
-            service.set_cursor(session=s, provider=self.name, direction="out", cursor=stamp.isoformat())
+    def push_note(self, *, session, note, remote_id: str) -> str:
+        answer = self.http.request("PUT", f"/api/v2/tickets/{remote_id}.json", json={"ticket": {
+            "comment": {"body": note.body or "", "public": False}}})
+        return next((str(e["id"]) for e in (answer.get("audit") or {}).get("events") or []
+                     if e.get("type") == "Comment"), f"note-{note.id}")
 
     def _fields(self, session, t, data: dict) -> dict:
         prefix = self.config.get("tag_prefix") or "aftercare_"
