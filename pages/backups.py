@@ -19,8 +19,9 @@ may_run = has_permission(user.role, Permission.RUN_BACKUP)
 may_restore = has_permission(user.role, Permission.RESTORE)
 
 st.title("Backups")
-st.caption(f"pg_dump archives with sha256 and a manifest, stored in every target of BACKUP_TARGETS; "
-           f"a target is healthy when its newest copy is younger than {STALE_HOURS} hours.")
+st.caption(f"pg_dump archives with sha256 and a manifest, stored in every target of BACKUP_TARGETS and verified "
+           f"after each run; a target is healthy when its newest copy that has not failed verification is younger "
+           f"than {STALE_HOURS} hours.")
 show_flash()
 
 names, target_error = data.target_names()
@@ -31,7 +32,10 @@ if target_error:
 st.subheader("Targets")
 fresh = data.freshness(tuple(names))
 for row in fresh:
-    if row["last_error"]:
+    if row["problem"] == "verification":
+        st.error(f"{row['target']}: the newest copy failed verification and does not count as a backup; take a new "
+                 f"backup (Back up now). {row['last_error']}", icon=":material/gpp_bad:")
+    elif row["last_error"]:
         st.error(f"{row['target']}: the last upload failed; it is retried on the next run. Error: {row['last_error']}",
                  icon=":material/cloud_off:")
     elif row["last_success"] is None:
@@ -47,9 +51,9 @@ if fresh:
 
 if may_run:
     with st.form("backup_now"):
-        st.write("Take a backup now and store it in every target.")
+        st.write("Take a backup now, store it in every target, and verify each copy (checksum and archive).")
         if st.form_submit_button("Back up now", type="primary"):
-            with st.spinner("Backing up..."):
+            with st.spinner("Backing up and verifying..."):
                 try:
                     with session_scope() as s:
                         result = service.run_backup(session=s, actor=user)
@@ -58,15 +62,20 @@ if may_run:
                 else:
                     data.clear()
                     failed = [o for o in result.outcomes if not o.ok]
-                    if result.ok:
-                        flash(f"Backup {result.id} stored in {len(result.outcomes)} target(s) "
-                              f"({result.size_bytes} bytes, sha256 {result.sha256[:12]}...).")
+                    unverified = [v for v in result.verifications if not v.ok]
+                    if result.ok and result.verified_ok:
+                        flash(f"Backup {result.id} stored in {len(result.outcomes)} target(s) and verified in "
+                              f"{len(result.verifications)} ({result.size_bytes} bytes, sha256 {result.sha256[:12]}...).")
                         st.rerun()
-                    elif result.outcomes and len(failed) < len(result.outcomes):
+                    elif failed and len(failed) < len(result.outcomes):
                         st.warning(f"Backup {result.id} is stored in {len(result.outcomes) - len(failed)} of "
                                    f"{len(result.outcomes)} targets; failed: " + "; ".join(o.error for o in failed))
-                    else:
+                    elif failed or not result.outcomes:
                         st.error(f"Backup {result.id} failed: {result.error}")
+                    if unverified:
+                        st.error(f"Backup {result.id}: {len(unverified)} of {len(result.verifications)} stored "
+                                 "copies failed verification and do not count as backups: "
+                                 + "; ".join(f"{v.target}: {v.error}" for v in unverified))
 
 # --- history ---------------------------------------------------------------------------------
 rows = data.backups()
@@ -100,7 +109,7 @@ if rest.empty:
 else:
     st.dataframe(rest.rename(columns={"duration_seconds": "recovery time (s)"}), hide_index=True, width="stretch")
 
-stored = [r["id"] for r in rows if any(c["status"] == "uploaded" for c in r["copies"])]
+stored = [r["id"] for r in rows if r["restorable"]]  # a copy that failed verification is never offered
 
 if may_restore:
     st.subheader("Restore into a scratch database")

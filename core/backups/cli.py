@@ -14,7 +14,8 @@ from core.cli import CLIError
 def register(sub) -> None:
     b = sub.add_parser("backup", help="backups: run, list, verify, prune")
     bs = b.add_subparsers(dest="command", metavar="<command>")
-    p = bs.add_parser("run", help="back up the database now to every target in BACKUP_TARGETS")
+    p = bs.add_parser("run", help="back up the database now to every target in BACKUP_TARGETS, then verify "
+                                  "each stored copy")
     p.set_defaults(func=_run)
     p = bs.add_parser("list", help="backups with their per-target copies and verification state")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -75,13 +76,13 @@ def _human(n: int | None) -> str:
 
 
 def _run(args) -> int:
-    from core.backups import dump
+    from core.backups import dump, verify
     from core.backups.models import RunStatus, RunTrigger
 
     url, targets = _setup()
     try:
-        result = dump.run_backup(url=url, targets=targets, trigger=RunTrigger.CLI, actor=_actor())
-    except dump.BackupError as exc:
+        result = verify.backup_and_verify(url=url, targets=targets, trigger=RunTrigger.CLI, actor=_actor())
+    except (dump.BackupError, verify.VerifyError) as exc:
         raise CLIError(str(exc)) from exc
     for o in result.retried:
         print(f"retried {o.target}: {'ok' if o.ok else 'FAILED: ' + (o.error or '')}")
@@ -90,9 +91,15 @@ def _run(args) -> int:
     print(f"sha256  {result.sha256 or '-'}")
     for o in result.outcomes:
         print(f"target  {o.target}: {'ok' if o.ok else 'FAILED: ' + (o.error or '')}")
+    for v in result.verifications:
+        print(f"verify  {v.target}: {_verdict(v)}")
     if result.status == RunStatus.FAILED and not result.outcomes:
         print(f"error   {result.error}", file=sys.stderr)
-    return 0 if result.status == RunStatus.SUCCEEDED else 1
+    return 0 if result.ok and result.verified_ok else 1
+
+
+def _verdict(outcome) -> str:
+    return "ok (checksum and archive)" if outcome.ok else "FAILED: " + (outcome.error or "")
 
 
 def _list(args) -> int:
@@ -164,7 +171,7 @@ def _verify(args) -> int:
     except verify.VerifyError as exc:
         raise CLIError(str(exc)) from exc
     for o in outcomes:
-        print(f"{o.target}: {'ok (checksum and archive)' if o.ok else 'FAILED: ' + (o.error or '')}")
+        print(f"{o.target}: {_verdict(o)}")
     return 0 if all(o.ok for o in outcomes) else 1
 
 

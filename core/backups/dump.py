@@ -53,10 +53,16 @@ class BackupResult:
     retried: list[TargetOutcome] = field(default_factory=list)
     error: str | None = None
     manifest: Manifest | None = None
+    verifications: list = field(default_factory=list)  # verify.VerifyOutcome per stored copy, when verified
 
     @property
     def ok(self) -> bool:
         return self.status == RunStatus.SUCCEEDED
+
+    @property
+    def verified_ok(self) -> bool:
+        """Every stored copy was verified and passed (False when none was verified)."""
+        return bool(self.verifications) and all(v.ok for v in self.verifications)
 
 
 def _admin_engine(url: str):

@@ -29,16 +29,16 @@ _HOUR, _MINUTE = backup_time()
 @scheduled("backup_daily", trigger="cron", hour=_HOUR, minute=_MINUTE)
 def daily_backup_job() -> str:
     """Back up, verify the new copies, then prune by the retention policy."""
-    from core.backups import dump, retention, storage, verify
+    from core.backups import retention, storage, verify
     from core.db import database_url
 
     url, targets = database_url(), storage.parse_targets()
-    result = dump.run_backup(url=url, targets=targets, trigger=RunTrigger.SCHEDULED, actor="worker")
+    result = verify.backup_and_verify(url=url, targets=targets, trigger=RunTrigger.SCHEDULED, actor="worker")
     if result.status == RunStatus.FAILED:
         _tell_ops(f"Backup {result.id} failed", f"No target has this backup. Error: {result.error}",
                   critical=True, dedup_key=f"backup-failed-{result.id}")
         raise RuntimeError(f"backup {result.id} failed: {result.error}")
-    outcomes = verify.verify_backup(url=url, backup_id=result.id, targets=targets, actor="worker")
+    outcomes = result.verifications
     plans = retention.prune(url=url, targets=targets, dry_run=False)
     pruned = sum(len(p.deleted) for p in plans)
     summary = (f"backup {result.id} {result.status} ({result.size_bytes} bytes); verified "

@@ -7,9 +7,17 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.backups.models import BackupCopy, BackupRun, CopyStatus, RestoreRun
+from core.backups.models import BackupCopy, BackupRun, BackupVerification, CopyStatus, RestoreRun
 
 STALE_HOURS = 26
+# A stored copy counts as a success unless its latest verification failed (unverified copies count until
+# checked: the daily job and "Back up now" verify every new copy right after storing it).
+NOT_FAILED_VERIFICATION = BackupCopy.verify_ok.is_not(False)
+
+
+def copy_is_good(copy: dict) -> bool:
+    """Whether one copy (a list_backups row's entry) is stored and has not failed its latest verification."""
+    return copy["status"] == CopyStatus.UPLOADED and copy["verify_ok"] is not False
 
 
 def verification_state(copies: list[dict]) -> str:
@@ -42,29 +50,45 @@ def list_backups(session: Session, *, limit: int = 200) -> list[dict]:
             "started_at": r.started_at.isoformat(), "finished_at": r.finished_at.isoformat() if r.finished_at else None,
             "duration_seconds": r.duration_seconds, "size_bytes": r.size_bytes, "sha256": r.sha256,
             "alembic_revision": r.alembic_revision, "error": r.error, "copies": copies[r.id],
-            "verification": verification_state(copies[r.id])})
+            "verification": verification_state(copies[r.id]),
+            "restorable": any(copy_is_good(c) for c in copies[r.id])})
     return out
 
 
 def target_freshness(session: Session, targets: list[str], *, now: datetime | None = None) -> list[dict]:
-    """Per target: newest stored backup, its age in hours against the 26-hour threshold, the last failure."""
+    """Per target: newest good copy (stored, not failed verification), its age in hours against the 26-hour
+    threshold, and what went wrong after it: a failed upload, or a newer copy that failed verification."""
     now = now or datetime.now(timezone.utc)
     last_ok = dict(session.execute(
-        select(BackupCopy.target, func.max(BackupCopy.uploaded_at)).where(BackupCopy.uploaded_at.is_not(None))
+        select(BackupCopy.target, func.max(BackupCopy.uploaded_at))
+        .where(BackupCopy.uploaded_at.is_not(None), NOT_FAILED_VERIFICATION)
         .group_by(BackupCopy.target)).all())
-    last_fail = {t: (at, err) for t, at, err in session.execute(
-        select(BackupCopy.target, BackupCopy.updated_at, BackupCopy.error)
-        .where(BackupCopy.status == CopyStatus.FAILED)
-        .distinct(BackupCopy.target).order_by(BackupCopy.target, BackupCopy.updated_at.desc())).all()}
+    # (when it happened, when it counts from, message, kind): a bad copy counts from its upload.
+    problems: dict[str, list[tuple]] = {}
+    for t, at, err in session.execute(
+            select(BackupCopy.target, BackupCopy.updated_at, BackupCopy.error)
+            .where(BackupCopy.status == CopyStatus.FAILED)
+            .distinct(BackupCopy.target).order_by(BackupCopy.target, BackupCopy.updated_at.desc())):
+        problems.setdefault(t, []).append((at, at, err, "upload"))
+    for t, uploaded, verified, bid, err in session.execute(
+            select(BackupCopy.target, BackupCopy.uploaded_at, BackupCopy.verified_at, BackupCopy.backup_id,
+                   BackupVerification.error)
+            .outerjoin(BackupVerification, (BackupVerification.backup_id == BackupCopy.backup_id)
+                       & (BackupVerification.target == BackupCopy.target)
+                       & (BackupVerification.at == BackupCopy.verified_at))
+            .where(BackupCopy.status == CopyStatus.UPLOADED, BackupCopy.verify_ok.is_(False))
+            .distinct(BackupCopy.target).order_by(BackupCopy.target, BackupCopy.uploaded_at.desc())):
+        problems.setdefault(t, []).append(
+            (verified, uploaded, f"backup {bid} failed verification: {err or 'no reason recorded'}", "verification"))
     rows = []
     for t in targets:
         at = last_ok.get(t)
         age = (now - at).total_seconds() / 3600 if at else None
-        fail_at, fail_err = last_fail.get(t, (None, None))
-        failing_now = fail_at is not None and (at is None or fail_at > at)
+        current = [p for p in problems.get(t, []) if at is None or p[1] > at]
+        fail_at, _, fail_err, kind = max(current, key=lambda p: p[1]) if current else (None, None, None, None)
         rows.append({"target": t, "last_success": at, "age_hours": age,
-                     "ok": age is not None and age <= STALE_HOURS and not failing_now,
-                     "last_failure": fail_at, "last_error": fail_err if failing_now else None})
+                     "ok": age is not None and age <= STALE_HOURS and not current,
+                     "last_failure": fail_at, "last_error": fail_err, "problem": kind})
     return rows
 
 

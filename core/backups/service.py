@@ -27,12 +27,14 @@ def _targets(targets: list[storage.Target] | None) -> list[storage.Target]:
 
 def run_backup(*, session: Session, actor, targets: list[storage.Target] | None = None,
                trigger: RunTrigger = RunTrigger.MANUAL) -> dump.BackupResult:
-    """Take a backup now (RUN_BACKUP) and audit it."""
+    """Take a backup now (RUN_BACKUP), verify every copy it stored as the daily job does, and audit it."""
     require(actor, Permission.RUN_BACKUP)
-    result = dump.run_backup(url=_url(session), targets=_targets(targets), trigger=trigger, actor=actor.username)
+    result = verify.backup_and_verify(url=_url(session), targets=_targets(targets), trigger=trigger,
+                                      actor=actor.username)
     record(session=session, actor=actor, action="backup.run", entity="backup", entity_id=result.id,
            details={"status": result.status, "size_bytes": result.size_bytes, "sha256": result.sha256,
-                    "targets": {o.target: ("ok" if o.ok else o.error) for o in result.outcomes}})
+                    "targets": {o.target: ("ok" if o.ok else o.error) for o in result.outcomes},
+                    "verified": {o.target: ("ok" if o.ok else o.error) for o in result.verifications}})
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -10,10 +11,13 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, pool, select, text
 
+from core.backups.dump import BackupResult, run_backup
 from core.backups.manifest import Manifest, artifact_key, manifest_key, sha256_file, valid_backup_id
-from core.backups.models import BackupCopy, BackupRun, BackupVerification, CopyStatus
+from core.backups.models import BackupCopy, BackupRun, BackupVerification, CopyStatus, RunStatus, RunTrigger
 from core.backups.storage import StorageError, Target
 from core.backups.tools import error_line, tools_for
+
+log = logging.getLogger(__name__)
 
 
 class VerifyError(Exception):
@@ -93,4 +97,20 @@ def verify_backup(*, url: str, backup_id: str, targets: list[Target], actor: str
                                      archive_ok=o.archive_ok, error=o.error, actor=actor))
             copy = s.scalar(select(BackupCopy).where(BackupCopy.backup_id == backup_id, BackupCopy.target == o.target))
             copy.verified_at, copy.verify_ok = now, o.ok
+    try:  # a failed verification takes the copy out of backup_last_success_timestamp_seconds at once
+        from core.backups import metrics
+
+        with session_scope(url) as s:
+            metrics.refresh(s)
+    except Exception:
+        log.debug("metrics refresh failed", exc_info=True)
     return outcomes
+
+
+def backup_and_verify(*, url: str, targets: list[Target], trigger: RunTrigger, actor: str) -> BackupResult:
+    """Take a backup, then verify every copy it stored (the daily job, "Back up now" and `backup run`);
+    the outcomes are in result.verifications."""
+    result = run_backup(url=url, targets=targets, trigger=trigger, actor=actor)
+    if result.status != RunStatus.FAILED:
+        result.verifications = verify_backup(url=url, backup_id=result.id, targets=targets, actor=actor)
+    return result

@@ -34,12 +34,15 @@ def test_backup_commands(cli_env, seeded, db_url, capsys, scratch, targets):
     assert lines[0].endswith("succeeded")
     assert lines[1].startswith("size ") and "bytes" in lines[1]
     assert lines[2].startswith("sha256  ") and len(lines[2].split()[1]) == 64
-    assert [ln.split(": ")[-1] for ln in lines[3:]] == ["ok", "ok", "ok"]
+    assert [ln.split(": ")[-1] for ln in lines[3:6]] == ["ok", "ok", "ok"]
+    # `backup run` verifies every new copy, as the daily job does.
+    assert [ln.split(": ", 1)[-1] for ln in lines[6:]] == ["ok (checksum and archive)"] * 3
+    assert all(ln.startswith("verify  ") for ln in lines[6:])
 
     code, out, _ = _run(capsys, "backup", "list", "--json")
     rows = json.loads(out)
     assert code == 0 and rows[0]["id"] == backup_id and len(rows[0]["copies"]) == 3
-    assert rows[0]["verification"] == "unverified"
+    assert rows[0]["verification"] == "verified" and rows[0]["restorable"] is True
 
     code, out, _ = _run(capsys, "backup", "verify", backup_id)
     assert code == 0 and out.count("ok (checksum and archive)") == 3
@@ -79,7 +82,9 @@ def test_backup_run_exits_non_zero_when_a_target_fails(db_url, tmp_path, monkeyp
     code, out, _ = _run(capsys, "backup", "run")
     get_settings.cache_clear()
     assert code == 1
-    assert "partial" in out.splitlines()[0] and "FAILED" in out.splitlines()[-1]
+    lines = out.splitlines()
+    assert "partial" in lines[0] and "FAILED" in lines[-2]
+    assert lines[-1] == f"verify  file://{tmp_path / 'ok'}: ok (checksum and archive)"  # only the stored copy
 
 
 def test_restore_live_from_the_cli(cli_env, seeded, db_url, capsys, scratch, tmp_path):

@@ -48,9 +48,10 @@ def test_ops_backs_up_from_the_page_and_restores_into_a_scratch_database(page_as
 
     _button(at, "Back up now").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("stored in 1 target(s)" in s.value for s in at.success)
+    assert any("stored in 1 target(s) and verified in 1" in s.value for s in at.success)
     backup_id = at.dataframe[1].value["id"][0]
     assert at.dataframe[1].value["status"][0] == "succeeded"
+    assert at.dataframe[1].value["verification"][0] == "verified"
 
     into = scratch("page")
     form_box = next(t for t in at.text_input if t.label == "New database name")
@@ -78,3 +79,33 @@ def test_a_failing_target_is_named_on_the_page(page_as, tmp_path):
     assert any("stored in 1 of 2 targets" in w.value for w in at.warning)
     at.run()
     assert any(f"file://{tmp_path / 'f'}/sub: the last upload failed" in e.value for e in at.error)
+
+
+def test_a_copy_that_failed_verification_is_unhealthy_and_not_offered_for_restore(page_as, tmp_path, session,
+                                                                                   make_user):
+    from core.backups import service, storage
+
+    folder = tmp_path / "b"
+    at = page_as("ops", f"file://{folder}")
+    _button(at, "Back up now").click().run()
+    good = at.dataframe[1].value["id"][0]
+    _button(at, "Back up now").click().run()
+    bad = at.dataframe[1].value["id"][0]
+    assert bad != good
+    # Someone's disk flips a byte in the newest artifact; the next verification finds it.
+    artifact = folder / f"{bad}.dump"
+    artifact.write_bytes(artifact.read_bytes()[:-10] + b"0123456789")
+    service.verify_backup(session=session, actor=make_user("ops"), backup_id=bad,
+                          targets=storage.parse_targets(f"file://{folder}"))
+    session.commit()
+
+    import streamlit as st
+
+    st.cache_data.clear()  # the page's reads are cached for 30 s: as if someone looks a minute later
+    at.run()
+    assert any("the newest copy failed verification" in e.value and "checksum mismatch" in e.value for e in at.error)
+    assert at.dataframe[0].value["healthy"][0] == "no"
+    assert at.dataframe[1].value["verification"][0] == "failed"
+    for label in ("Backup", "Backup to recover from"):
+        box = next(b for b in at.selectbox if b.label == label)
+        assert good in box.options and bad not in box.options

