@@ -1,9 +1,10 @@
-"""Retention: keep the newest backup of each of the last N days, M weeks and K months per target."""
+"""Retention, per target: keep the newest backup of each of the last N days, M weeks and K months that have a
+backup (grandfather-father-son, as pgBackRest counts), and that target's newest verified backup."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -21,7 +22,8 @@ class Policy:
 
     def describe(self) -> str:
         return (f"keep the newest backup of each of the last {self.daily} days, {self.weekly} weeks and "
-                f"{self.monthly} months in every target; the newest verified backup is never deleted")
+                f"{self.monthly} months that have a backup, in every target (days without a backup, e.g. during "
+                f"an outage, do not use up a slot); a target's newest verified copy is never deleted")
 
 
 @dataclass(frozen=True)
@@ -45,35 +47,30 @@ def created_at_from_id(backup_id: str) -> datetime:
     return datetime.strptime(backup_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
 
 
-def _months(d) -> int:
-    return d.year * 12 + d.month - 1
-
-
 def plan(candidates: list[Candidate], *, now: datetime, policy: Policy, tz: str = "UTC") -> tuple[dict[str, list[str]], list[str]]:
-    """(keep: id -> reasons, delete: ids) for one target's backups at time now (calendar buckets in tz)."""
+    """(keep: id -> reasons, delete: ids) for one target's backups at time now (calendar buckets in tz).
+
+    Slots count periods that have a backup: "last 7 days" keeps the newest backup of each of the 7 most
+    recent days on which a backup exists, so an outage never shrinks what is kept."""
     zone = ZoneInfo(tz)
     today = now.astimezone(zone).date()
     keep: dict[str, list[str]] = {}
     newest_first = sorted(candidates, key=lambda c: c.created_at, reverse=True)
-    seen_day, seen_week, seen_month = set(), set(), set()
+    filled: dict[str, list] = {"daily": [], "weekly": [], "monthly": []}  # periods given a slot, newest first
+    limits = {"daily": policy.daily, "weekly": policy.weekly, "monthly": policy.monthly}
     for c in newest_first:
         local = c.created_at.astimezone(zone).date()
         if local > today:
             keep.setdefault(c.backup_id, []).append("newer than the clock")
             continue
-        days_back = (today - local).days
-        week = local.isocalendar()[:2]
-        weeks_back = ((today - timedelta(days=today.weekday())) - (local - timedelta(days=local.weekday()))).days // 7
-        months_back = _months(today) - _months(local)
-        if days_back < policy.daily and local not in seen_day:
-            seen_day.add(local)
-            keep.setdefault(c.backup_id, []).append(f"daily {local.isoformat()}")
-        if weeks_back < policy.weekly and week not in seen_week:
-            seen_week.add(week)
-            keep.setdefault(c.backup_id, []).append(f"weekly {week[0]}-W{week[1]:02d}")
-        if months_back < policy.monthly and (local.year, local.month) not in seen_month:
-            seen_month.add((local.year, local.month))
-            keep.setdefault(c.backup_id, []).append(f"monthly {local.year}-{local.month:02d}")
+        year, week, _ = local.isocalendar()
+        periods = {"daily": (local, local.isoformat()), "weekly": ((year, week), f"{year}-W{week:02d}"),
+                   "monthly": ((local.year, local.month), f"{local.year}-{local.month:02d}")}
+        for kind, (period, label) in periods.items():
+            # Newest first, so the first backup seen in a period is its newest, and periods come newest first.
+            if period not in filled[kind] and len(filled[kind]) < limits[kind]:
+                filled[kind].append(period)
+                keep.setdefault(c.backup_id, []).append(f"{kind} {label}")
     verified = [c for c in newest_first if c.verified]
     if verified:
         keep.setdefault(verified[0].backup_id, []).append("newest verified backup")
@@ -90,8 +87,12 @@ def prune(*, url: str, targets: list[Target], dry_run: bool, now: datetime | Non
     now = now or datetime.now(timezone.utc)
     policy = policy or Policy()
     tz = tz or get_settings().business_timezone
+    # Each target's own verification: another target's good copy does not protect this one's.
+    verified: dict[str, set[str]] = {}
     with session_scope(url) as s:
-        verified_ids = set(s.scalars(select(BackupCopy.backup_id).where(BackupCopy.verify_ok.is_(True))))
+        for name, bid in s.execute(select(BackupCopy.target, BackupCopy.backup_id)
+                                   .where(BackupCopy.verify_ok.is_(True))):
+            verified.setdefault(name, set()).add(bid)
     plans: list[TargetPlan] = []
     for target in targets:
         tp = TargetPlan(target.name)
@@ -101,7 +102,7 @@ def prune(*, url: str, targets: list[Target], dry_run: bool, now: datetime | Non
         except StorageError as exc:
             tp.errors.append(str(exc))
             continue
-        cands = [Candidate(b, created_at_from_id(b), b in verified_ids) for b in ids]
+        cands = [Candidate(b, created_at_from_id(b), b in verified.get(target.name, set())) for b in ids]
         tp.keep, tp.delete = plan(cands, now=now, policy=policy, tz=tz)
         if dry_run:
             continue
