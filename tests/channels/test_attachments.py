@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-
 import pytest
 from sqlalchemy import select
 
 from core.channels import mailbox
 from core.tickets.models import Ticket
-
-
-def _mail_with_files() -> bytes:
-    m = EmailMessage()
-    m["From"], m["To"], m["Subject"] = "ana@acme.example", "support@aftercare.local", "Logs attached"
-    m["Message-ID"] = "<files@x>"
-    m.set_content("See the attached logs.")
-    m.add_attachment(b"line 1\nline 2\n", maintype="text", subtype="plain", filename="small.log")
-    m.add_attachment(b"\0" * (2 * 1024 * 1024), maintype="application", subtype="octet-stream", filename="core.dump")
-    return bytes(m)
+from tests.channels.test_mailbox import mail_with_files
 
 
 @pytest.fixture
@@ -27,7 +16,7 @@ def ticket_with_files(dovecot, customers, session, make_user):
 
     save_config(session=session, actor=make_user("admin"), key="mailbox", enabled=True, config={"max_attachment_mb": 1})
     session.commit()
-    dovecot.deliver(_mail_with_files())
+    dovecot.deliver(mail_with_files(big_mb=2))
     assert mailbox.poll().tickets == 1
     return session.scalar(select(Ticket))
 

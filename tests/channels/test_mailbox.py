@@ -27,6 +27,18 @@ def mail(subject="Export button does nothing", body="When I click export on the 
     return bytes(m)
 
 
+def mail_with_files(big_mb: int) -> bytes:
+    """A customer's mail with a small log and a zero-filled dump of big_mb MB."""
+    m = EmailMessage()
+    m["From"], m["To"], m["Subject"] = "ana@acme.example", "support@aftercare.local", "Logs attached"
+    m["Message-ID"] = "<attach@x>"
+    m.set_content("See the attached logs.")
+    m.add_attachment(b"line 1\nline 2\n", maintype="text", subtype="plain", filename="small.log")
+    m.add_attachment(b"\0" * (big_mb * 1024 * 1024), maintype="application", subtype="octet-stream",
+                     filename="core.dump")
+    return bytes(m)
+
+
 def tickets(session):
     session.expire_all()
     return list(session.scalars(select(Ticket).order_by(Ticket.id)))
@@ -184,13 +196,7 @@ def test_large_attachment_is_refused_with_a_record_small_one_kept(dovecot, custo
     save_config(session=session, actor=make_user("admin"), key="mailbox", enabled=True,
                 config={"max_attachment_mb": 1})
     session.commit()
-    m = EmailMessage()
-    m["From"], m["To"], m["Subject"] = "ana@acme.example", "support@aftercare.local", "Logs attached"
-    m["Message-ID"] = "<attach@x>"
-    m.set_content("See the attached logs.")
-    m.add_attachment(b"line 1\nline 2\n", maintype="text", subtype="plain", filename="small.log")
-    m.add_attachment(b"\0" * (3 * 1024 * 1024), maintype="application", subtype="octet-stream", filename="core.dump")
-    dovecot.deliver(bytes(m))
+    dovecot.deliver(mail_with_files(big_mb=3))
     result = mailbox.poll()
     assert result.tickets == 1
     atts = {a.filename: a for a in session.scalars(select(TicketAttachment))}
