@@ -1,8 +1,10 @@
-"""`python -m core bench flags`: evaluations per second of core.flags.Client vs Unleash's engine.
+"""`python -m core bench flags`: evaluations per second of core.flags.Client vs the UnleashClient package.
 
-Both evaluate the same 100-flag state (mixed strategies, constraints, segments, variants) on the same
-contexts in the same run. The reference is yggdrasil-engine, the Rust engine the UnleashClient package
-evaluates through (install it alone: UnleashClient pins platformdirs 3, which conflicts here).
+All evaluate the same 100-flag state (mixed strategies, constraints, segments, variants) on the same
+contexts in the same run: core.flags.Client; the UnleashClient package itself, in its own virtualenv
+(core/flags/bench_unleash.py: it pins platformdirs 3, which conflicts with the console's dependencies);
+and yggdrasil-engine, the Rust engine UnleashClient evaluates through, in-process when installed.
+`--no-unleash-client` skips the package (it needs PyPI the first time, to make its venv).
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ import random
 import time
 
 NAME = "flags"
-HELP = "flag evaluations per second: core.flags.Client vs Unleash's engine (yggdrasil-engine)"
+HELP = "flag evaluations per second: core.flags.Client vs the UnleashClient package (and its engine)"
 
 
 def add_arguments(p) -> None:
     p.add_argument("--flags", type=int, default=100, help="flags in the state (default 100)")
     p.add_argument("--evaluations", type=int, default=100_000, help="is_enabled calls per engine (default 100000)")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--no-unleash-client", action="store_true",
+                   help="skip the UnleashClient package (its venv under var/bench is made on first use)")
 
 
 def bench_state(n: int, rng: random.Random) -> dict:
@@ -112,10 +116,26 @@ def run(args) -> int:
         agree = sum(client.is_enabled(n, c) == engine.is_enabled(n, c).is_enabled
                     for n, c in zip(names * 20, contexts))
         checked = min(len(names) * 20, len(contexts))
+    package = None
+    if not args.no_unleash_client:
+        from core.flags import bench_unleash
+
+        check = list(zip(names * 20, contexts))
+        try:
+            package = bench_unleash.evaluate(state, names, contexts, args.evaluations, check)
+        except bench_unleash.Unavailable as exc:
+            print(f"UnleashClient package skipped: {exc}")
+        else:
+            rows.insert(1, (f"UnleashClient {package['version']} (the package)", package["rate"]))
+            package_agree = sum(client.is_enabled(n, c) == a for (n, c), a in zip(check, package["answers"]))
     print(f"{len(names)} flags, {len(contexts)} contexts, {args.evaluations} is_enabled calls each")
     print(f"{'engine':<44}{'evaluations/s':>16}")
     for label, rate in rows:
         print(f"{label:<44}{rate:>16,.0f}")
+    if package:
+        print(f"ratio: Client is {ours / package['rate']:.2f}x the UnleashClient package")
+        print(f"agreement with the package on {len(package['answers'])} evaluations: "
+              f"{package_agree}/{len(package['answers'])}")
     if theirs:
         print(f"ratio: Client is {ours / theirs:.2f}x the reference engine")
         print(f"agreement on {checked} evaluations: {agree}/{checked}")
