@@ -8,6 +8,7 @@ import streamlit as st
 from sqlalchemy import select
 
 from core.db import session_scope
+from core.ui.widgets import md_escape
 
 
 @st.cache_data(ttl=15, show_spinner=False)
@@ -133,7 +134,7 @@ def render_timeline(events: list[dict]) -> None:
         elif e["kind"] == "sla_breach":
             what = f"SLA breached: {data.get('target', '')}"
         with st.container(border=True):
-            st.caption(f"{e['at']:%Y-%m-%d %H:%M} UTC · {e['who']} {what}"
+            st.caption(f"{e['at']:%Y-%m-%d %H:%M} UTC · {md_escape(e['who'])} {md_escape(what)}"
                        + ("" if e["public"] else " · internal"))
             if e.get("body"):
                 st.text(e["body"])
