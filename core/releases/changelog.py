@@ -95,29 +95,42 @@ def tags_by_commit(repo: Path) -> dict[str, str]:
     return tags
 
 
+def _entries(repo: Path, *revs: str) -> list[Entry]:
+    """The notable entries of `git log revs` (a range such as `tag ^older ^oldest`), newest first."""
+    log = _git(repo, "log", "--topo-order", "--format=%h%x1f%s%x1f%b%x1e", *revs, "--")
+    entries = []
+    for record in log.split("\x1e"):
+        record = record.strip("\n")
+        if not record.strip():
+            continue
+        short, subject, body = (record.split("\x1f") + [""] * 3)[:3]
+        entry = parse_commit(subject, body, short)
+        if entry and (entry.breaking or entry.type in dict(SECTIONS)):
+            entries.append(entry)
+    return entries
+
+
 def collect(repo: Path = ROOT) -> list[Release]:
-    """Releases newest first, each with its notable entries, from the history of HEAD."""
+    """Releases newest first, each with its notable entries, from the history of HEAD.
+
+    A commit belongs to the oldest version tag (in version order) whose history contains it: the release
+    it first shipped in, whatever order a merged branch puts it in the log."""
     _git(repo, "rev-parse", "--git-dir")  # ChangelogError when repo is not a git repository
     try:
         _git(repo, "rev-parse", "--verify", "-q", "HEAD")
     except ChangelogError:
         return []  # a repository without commits
-    tags = tags_by_commit(repo)
-    log = _git(repo, "log", "--topo-order", "--format=%H%x1f%h%x1f%cs%x1f%s%x1f%b%x1e", "HEAD")
-    releases = [Release("Unreleased")]
-    for record in log.split("\x1e"):
-        record = record.strip("\n")
-        if not record.strip():
-            continue
-        full, short, date, subject, body = (record.split("\x1f") + [""] * 5)[:5]
-        if full in tags:
-            releases.append(Release(tags[full], date))
-        entry = parse_commit(subject, body, short)
-        if entry and (entry.breaking or entry.type in dict(SECTIONS)):
-            releases[-1].entries.append(entry)
-    if not releases[0].entries:
-        releases.pop(0)
-    return releases
+    on_head = set(_git(repo, "tag", "--merged", "HEAD").split())
+    tags = sorted((t for t in tags_by_commit(repo).values() if t in on_head), key=_version_key)
+    releases = []
+    for i, tag in enumerate(tags):
+        ref = f"refs/tags/{tag}"            # never a branch of the same name
+        date = _git(repo, "log", "-1", "--format=%cs", f"{ref}^{{commit}}", "--").strip()
+        releases.append(Release(tag, date, _entries(repo, ref, *(f"^refs/tags/{t}" for t in tags[:i]))))
+    unreleased = Release("Unreleased", None, _entries(repo, "HEAD", *(f"^refs/tags/{t}" for t in tags)))
+    if unreleased.entries:
+        releases.append(unreleased)
+    return list(reversed(releases))
 
 
 def render(releases: list[Release]) -> str:

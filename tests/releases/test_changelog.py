@@ -131,3 +131,35 @@ def test_a_folder_that_is_not_a_repository_is_a_clear_error(tmp_path):
                          capture_output=True, text=True, timeout=60, cwd=changelog.ROOT,
                          env=dict(os.environ, GIT_CEILING_DIRECTORIES=str(tmp_path.parent)))
     assert out.returncode == 2 and "error:" in out.stderr
+
+
+def test_a_commit_from_a_merged_branch_goes_to_the_first_tag_that_contains_it(tmp_path):
+    """A branch starts before v1.0.0 and is merged (main into the branch, then fast-forwarded) after it: its
+    commit shipped in v1.1.0 even though `git log --topo-order` lists it below v1.0.0's tag."""
+    repo = tmp_path / "r"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    _commit(repo, "chore: initial skeleton", "2026-03-01T09:00:00+00:00")
+    _git(repo, "tag", "v0.9.0")
+    _git(repo, "checkout", "-q", "-b", "export")
+    (repo / "export.txt").write_text("csv\n")       # its own file: the merge has no conflict
+    _git(repo, "add", "export.txt")
+    _git(repo, "commit", "-q", "-m", "feat(export): CSV export", date="2026-03-01T10:00:00+00:00")
+    branch = _git(repo, "rev-parse", "--short", "HEAD")
+    _git(repo, "checkout", "-q", "main")
+    fix = _commit(repo, "fix(auth): lock out after five failed logins", "2026-03-01T11:00:00+00:00")
+    _git(repo, "tag", "-a", "v1.0.0", "-m", "first release", date="2026-03-01T11:30:00+00:00")
+    perf = _commit(repo, "perf: faster SLA sweep", "2026-03-01T12:00:00+00:00")
+    _git(repo, "checkout", "-q", "export")
+    _git(repo, "merge", "-q", "--no-ff", "main", "-m", "Merge main into export", date="2026-03-02T09:00:00+00:00")
+    _git(repo, "checkout", "-q", "main")
+    _git(repo, "merge", "-q", "--ff-only", "export")
+    _git(repo, "tag", "v1.1.0")
+    later = _commit(repo, "feat(queue): saved filters", "2026-03-03T09:00:00+00:00")
+    # the situation the old topo-order walk got wrong: the branch commit comes after v1.0.0's tagged commit
+    log = _git(repo, "log", "--topo-order", "--format=%h")
+    assert log.index(branch) > log.index(fix)
+
+    releases = {r.name: [e.short_hash for e in r.entries] for r in changelog.collect(repo)}
+    assert releases == {"Unreleased": [later], "v1.1.0": [perf, branch], "v1.0.0": [fix], "v0.9.0": []}
+    assert [r.name for r in changelog.collect(repo)] == ["Unreleased", "v1.1.0", "v1.0.0", "v0.9.0"]
