@@ -123,7 +123,7 @@ def _provider_tab(key: str, fields: list[tuple[str, str]], token_env: str) -> No
         if st.form_submit_button(f"Save {key.title()} settings"):
             _save(key, enabled, values)
     c1, c2 = st.columns(2)
-    from core.channels.providers import ProviderBusy, ProviderError, check, run_sync
+    from core.tickets.providers import ProviderBusy, ProviderError, check, run_sync
 
     if c1.button("Test connection", key=f"{key}_test"):
         try:

@@ -42,8 +42,8 @@ def _test(args) -> int:
 
 
 def _sync(args) -> int:
-    from core.channels.providers import run_sync
-    from core.channels.providers.base import ProviderError
+    from core.tickets.providers import run_sync
+    from core.tickets.providers.base import ProviderError
     from core.cli import CLIError
 
     try:

@@ -56,7 +56,7 @@ def mailbox_poll_job() -> str:
 
 
 def _sync(name: str) -> str:
-    from core.channels.providers import ProviderBusy, run_sync
+    from core.tickets.providers import ProviderBusy, run_sync
 
     why = _ready(name, SYNC_MINUTES * 60)
     if why:

@@ -205,7 +205,7 @@ def test_front_sync_pages_conversations_and_writes_back(front, session, capsys):
 
 
 def test_a_status_set_in_aftercare_goes_out_and_is_not_undone_by_the_echo(zendesk, session):
-    from core.channels.providers import run_sync
+    from core.tickets.providers import run_sync
     from core.tickets import service as tickets
 
     zendesk.add_ticket(7, subject="Login loop", description="I keep getting logged out.", requester_id=101)
@@ -253,7 +253,7 @@ def test_unknown_requesters_are_imported_and_tickets_without_one_are_held_not_lo
 
 
 def test_a_failed_note_does_not_resend_the_notes_already_pushed(front, session, capsys):
-    from core.channels.providers import run_sync
+    from core.tickets.providers import run_sync
     from core.tickets import service as tickets
 
     api = front
@@ -290,8 +290,8 @@ def test_a_second_sync_while_one_runs_is_refused_with_a_clear_message(zendesk, s
 
 
 def test_retry_after_is_waited_in_full(zendesk, session):
-    from core.channels.providers.base import Http, SyncResult
-    from core.channels.providers.zendesk import ZendeskProvider
+    from core.tickets.providers.base import Http, SyncResult
+    from core.tickets.providers.zendesk import ZendeskProvider
     from core.channels.service import get_config
 
     slept = []

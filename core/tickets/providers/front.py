@@ -7,7 +7,7 @@ import time
 
 from core.channels import service
 from core.channels.models import LinkKind
-from core.channels.providers.base import Http, Provider, ProviderError, RemoteComment, RemoteTicket, SyncResult, ts
+from core.tickets.providers.base import Http, Provider, ProviderError, RemoteComment, RemoteTicket, SyncResult, ts
 from core.db import session_scope
 from core.tickets.enums import TicketStatus
 

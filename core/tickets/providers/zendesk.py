@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.channels import service
-from core.channels.providers.base import Http, Provider, ProviderError, RemoteComment, RemoteTicket, SyncResult, ts
+from core.tickets.providers.base import Http, Provider, ProviderError, RemoteComment, RemoteTicket, SyncResult, ts
 from core.db import session_scope
 from core.tickets.enums import Priority, TicketStatus
 

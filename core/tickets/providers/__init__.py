@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from core.channels.providers.base import Provider, ProviderBusy, ProviderError, RateLimited, SyncResult
+from core.tickets.providers.base import Provider, ProviderBusy, ProviderError, RateLimited, SyncResult
 
 log = logging.getLogger(__name__)
 
 PROVIDERS = {
-    "native": "core.channels.providers.native:NativeProvider",
-    "zendesk": "core.channels.providers.zendesk:ZendeskProvider",
-    "front": "core.channels.providers.front:FrontProvider",
+    "native": "core.tickets.providers.native:NativeProvider",
+    "zendesk": "core.tickets.providers.zendesk:ZendeskProvider",
+    "front": "core.tickets.providers.front:FrontProvider",
 }
 
 

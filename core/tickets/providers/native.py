@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.channels.providers.base import Provider, SyncResult
+from core.tickets.providers.base import Provider, SyncResult
 
 
 class NativeProvider(Provider):
