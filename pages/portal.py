@@ -64,6 +64,7 @@ with tab_mine:
             st.subheader(f"{t['reference']}: {md_escape(t['subject'])}")
             st.caption(f"Status: {t['status']} · opened {t['created_at']:%Y-%m-%d %H:%M} UTC")
             data.render_timeline(t["events"])
+            data.render_attachments(user, t["id"])
             render_ticket_outcomes(t["id"])
             if t["status"] != "closed":
                 with st.form("portal_reply", clear_on_submit=True):

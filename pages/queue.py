@@ -141,6 +141,7 @@ left, right = st.columns([3, 2])
 with left:
     st.markdown("**Description**")
     st.text(t["description"])
+    data.render_attachments(user, t["id"])
     if t["page_url"]:
         st.caption("Page:")
         st.code(t["page_url"], language=None)

@@ -107,6 +107,29 @@ def ticket_detail(ticket_id: int, *, public_only: bool = False, customer=None) -
         }
 
 
+def _size(n: int) -> str:
+    return f"{n:,} bytes" if n < 1024 else f"{n / 1024:,.1f} KB" if n < 1024 ** 2 else f"{n / 1024 ** 2:,.1f} MB"
+
+
+def render_attachments(actor, ticket_id: int) -> None:
+    """The ticket's files (mail attachments) with a download button each; a refused one says why.
+    What a customer sees is decided in core (only their account's tickets, only public events' files)."""
+    from core.channels.attachments import attachments_for_ticket
+
+    with session_scope() as s:
+        files = attachments_for_ticket(session=s, actor=actor, ticket_id=ticket_id)
+    if not files:
+        return
+    st.markdown("**Attachments**")
+    for f in files:
+        label = f"{f.filename} ({_size(f.size)}, {f.content_type})"
+        if f.stored:
+            st.download_button(label, data=f.load, file_name=f.filename, mime=f.content_type or None,
+                               key=f"attachment_{f.id}", icon=":material/attach_file:")
+        else:
+            st.caption(f"{md_escape(label)}: not kept. {md_escape(f.note or '')}")
+
+
 def clear() -> None:
     """Drop cached ticket data after a write."""
     for fn in (queue_page, accuracy, workload):

@@ -153,3 +153,24 @@ def test_reassign_form_for_a_changed_ticket_says_so_and_changes_nothing(app_as):
     assert any("Nothing was changed" in i.value for i in at.info)
     with session_scope() as s:
         assert (s.get(Ticket, tid).assignee_id, s.get(Ticket, tid).version) == before
+
+
+def test_a_ticket_shows_its_attachments_with_a_download_and_says_why_one_was_not_kept(app_as):
+    from core.channels.models import TicketAttachment
+
+    with session_scope() as s:
+        t = s.scalar(select(Ticket).where(Ticket.status == "open").order_by(Ticket.id.desc()).limit(1))
+        s.add_all([TicketAttachment(ticket_id=t.id, filename="trace_[1].log", content_type="text/plain", size=2048,
+                                    data=b"x" * 2048),
+                   TicketAttachment(ticket_id=t.id, filename="screen.mov", content_type="video/quicktime",
+                                    size=31_000_000, stored=False, data=None,
+                                    note="over the 10 MB attachment limit")])
+        tid = t.id
+    at = app_as("support_lead")
+    at.switch_page("pages/queue.py").run()
+    next(w for w in at.text_input if w.label.startswith("Search")).input(f"AC-{tid}").run()
+    assert not at.exception
+    assert "**Attachments**" in [m.value for m in at.markdown]
+    downloads = [b for b in at.get("download_button")]
+    assert [d.proto.label for d in downloads] == ["trace_[1].log (2.0 KB, text/plain)"]
+    assert any("screen\\.mov" in c.value and "not kept" in c.value and "10 MB" in c.value for c in at.caption)
