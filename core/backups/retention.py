@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 
 from core.backups.manifest import valid_backup_id
-from core.backups.models import BackupCopy, CopyStatus
+from core.backups.models import BackupCopy, BackupRun, CopyStatus
 from core.backups.storage import StorageError, Target
 
 
@@ -55,7 +55,7 @@ def plan(candidates: list[Candidate], *, now: datetime, policy: Policy, tz: str 
     zone = ZoneInfo(tz)
     today = now.astimezone(zone).date()
     keep: dict[str, list[str]] = {}
-    newest_first = sorted(candidates, key=lambda c: c.created_at, reverse=True)
+    newest_first = sorted(candidates, key=lambda c: (c.created_at, c.backup_id), reverse=True)
     filled: dict[str, list] = {"daily": [], "weekly": [], "monthly": []}  # periods given a slot, newest first
     limits = {"daily": policy.daily, "weekly": policy.weekly, "monthly": policy.monthly}
     for c in newest_first:
@@ -93,6 +93,8 @@ def prune(*, url: str, targets: list[Target], dry_run: bool, now: datetime | Non
         for name, bid in s.execute(select(BackupCopy.target, BackupCopy.backup_id)
                                    .where(BackupCopy.verify_ok.is_(True))):
             verified.setdefault(name, set()).add(bid)
+        # Ids carry whole seconds; the recorded start orders two backups taken in the same second.
+        started = dict(s.execute(select(BackupRun.id, BackupRun.started_at)).all())
     plans: list[TargetPlan] = []
     for target in targets:
         tp = TargetPlan(target.name)
@@ -102,7 +104,8 @@ def prune(*, url: str, targets: list[Target], dry_run: bool, now: datetime | Non
         except StorageError as exc:
             tp.errors.append(str(exc))
             continue
-        cands = [Candidate(b, created_at_from_id(b), b in verified.get(target.name, set())) for b in ids]
+        cands = [Candidate(b, started.get(b) or created_at_from_id(b), b in verified.get(target.name, set()))
+                 for b in ids]
         tp.keep, tp.delete = plan(cands, now=now, policy=policy, tz=tz)
         if dry_run:
             continue
