@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     openai_timeout_seconds: float = 5.0
     smtp_url: str | None = None
     mail_from: str = "Aftercare Support <support@aftercare.local>"
+    alert_mail_to: str | None = Field(None, description="comma-separated recipients of Alertmanager's cost alerts")
     slack_webhook_url: SecretStr | None = None
     pagerduty_routing_key: SecretStr | None = None
     pagerduty_url: str = "https://events.pagerduty.com/v2/enqueue"

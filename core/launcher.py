@@ -173,10 +173,15 @@ def _start_monitoring(procs: list, env: dict, logs: Path) -> None:
     if am and (deploy / "alertmanager.yml").exists():
         data = VAR / "alertmanager"
         data.mkdir(parents=True, exist_ok=True)
-        # Receiver secrets are files under var/secrets (paths relative to the repository root, the cwd).
-        subprocess.run([py, "-m", "core", "monitoring", "secrets"], cwd=ROOT, env=env, check=False,
-                       stdout=subprocess.DEVNULL)
-        _start(procs, "alertmanager", [am, f"--config.file={deploy / 'alertmanager.yml'}", f"--storage.path={data}",
+        # var/alertmanager.yml is deploy/alertmanager.yml with the settings (SMTP_URL, ...) and the receiver
+        # secrets under var/secrets; when it cannot be written (a bad setting) the deploy config runs as it is.
+        made = subprocess.run([py, "-m", "core", "monitoring", "secrets"], cwd=ROOT, env=env, check=False,
+                              capture_output=True, text=True)
+        config = VAR / "alertmanager.yml"
+        if made.returncode != 0 or not config.exists():
+            _say(f"Alertmanager runs the plain deploy config: {(made.stderr or made.stdout).strip()[:300]}")
+            config = deploy / "alertmanager.yml"
+        _start(procs, "alertmanager", [am, f"--config.file={config}", f"--storage.path={data}",
                                        "--web.listen-address=127.0.0.1:9093", "--cluster.listen-address="], env,
                logs / "alertmanager.log")
     else:

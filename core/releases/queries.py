@@ -88,10 +88,6 @@ def roadmap_changes_between(session: Session, start: datetime | None, end: datet
     return out
 
 
-# the name the releases page's loader (core/ui/releases.py) calls
-roadmap_shipped_between = roadmap_changes_between
-
-
 def flag_changes_between(session: Session, start: datetime | None, end: datetime) -> list[dict] | None:
     """Flag versions saved in (start, end], with the flag's name; None when the flag tables do not exist."""
     if not (_has(session, "flag_versions") and _has(session, "flags")):

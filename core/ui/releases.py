@@ -44,11 +44,11 @@ def changelog() -> tuple[str | None, str | None]:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def window_changes(start: datetime | None, end: datetime) -> dict:
-    """Roadmap items shipped and flag versions saved in (start, end]; a value is None when its table is missing."""
+    """Roadmap changes and flag versions saved in (start, end]; a value is None when its table is missing."""
     from core.releases import queries
 
     with session_scope() as s:
-        return {"roadmap": queries.roadmap_shipped_between(s, start, end),
+        return {"roadmap": queries.roadmap_changes_between(s, start, end),
                 "flags": queries.flag_changes_between(s, start, end)}
 
 

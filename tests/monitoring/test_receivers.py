@@ -98,6 +98,17 @@ def test_without_smtp_url_the_deploy_defaults_stay_and_no_login_is_configured(tm
     assert "auth_username" not in mail["email_configs"][0] and "auth_password_file" not in mail["email_configs"][0]
 
 
+def test_alert_mail_to_sets_the_cost_alert_recipients_and_a_bad_address_is_refused(tmp_path, settings_env):
+    settings_env(SMTP_URL=None, ALERT_MAIL_TO="finops@example.org, cto@example.org")
+    r = receivers.write_runtime_config(var=tmp_path / "var")
+    mail = next(x for x in yaml.safe_load(r.config_path.read_text())["receivers"] if x["name"] == "mail-finance")
+    assert [c["to"] for c in mail["email_configs"]] in (["finops@example.org, cto@example.org"],
+                                                        ["finops@example.org", "cto@example.org"])
+    settings_env(ALERT_MAIL_TO="finops at example")
+    with pytest.raises(receivers.ReceiverConfigError, match="ALERT_MAIL_TO: 'finops at example' is not a mail address"):
+        receivers.write_runtime_config(var=tmp_path / "other")
+
+
 @pytest.mark.parametrize("smtp_url, message", [("http://mail.example.org", "smtp:// or smtps://"),
                                                ("smtps://mail.example.org:587", "only on port 465")])
 def test_a_bad_smtp_url_is_refused_and_nothing_is_written(tmp_path, settings_env, smtp_url, message):
