@@ -15,16 +15,19 @@ MIN_NPS_RESPONSES = 30
 
 # Subscription history: the events table, plus a synthetic started/cancelled pair (from the accounts
 # table) for accounts that have no events at all, so accounts made before events existed still count.
-# `seq` orders events that share a timestamp (a synthetic start before anything else).
+# `seq` orders events that share a timestamp (a synthetic start before anything else). The mailbox's
+# intake account for unknown senders (core.channels.service.INTAKE_ACCOUNT_KEY) is not a customer.
 EVENTS_CTE = """
 ev AS (
     SELECT e.account_id, e.type, e.at, e.mrr, e.id AS seq FROM subscription_events e
     UNION ALL
     SELECT a.id, 'started', a.started_at, a.mrr, 0 FROM accounts a
      WHERE NOT EXISTS (SELECT 1 FROM subscription_events x WHERE x.account_id = a.id)
+       AND a.key <> 'unassigned-senders'
     UNION ALL
     SELECT a.id, 'cancelled', a.cancelled_at, a.mrr, 1 FROM accounts a
      WHERE a.cancelled_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM subscription_events x WHERE x.account_id = a.id)
+       AND a.key <> 'unassigned-senders'
 )"""
 
 MONTHS_CTE = """

@@ -82,6 +82,8 @@ def _churn_dataset(session, make_account):
     ev(d, "started", utc(2025, 1, 1), 300)
     ev(d, "cancelled", utc(2026, 2, 5), 300)          # cancels and reactivates in February
     ev(d, "reactivated", utc(2026, 2, 20), 300)
+    # The mailbox's account for unknown senders is not a customer: never in a churn count.
+    make_account("unassigned-senders", plan="free", mrr=0, started_at=utc(2025, 6, 1))
     e = make_account("e", plan="enterprise", mrr=500, started_at=utc(2025, 1, 1))
     ev(e, "started", utc(2025, 1, 1), 400)
     ev(e, "upgraded", utc(2026, 1, 10), 500)
