@@ -141,8 +141,11 @@ if may_restore:
                                      hide_index=True, width="stretch")
 
     with st.expander("Recover the live database"):
-        st.warning("This takes a safety backup, restores the chosen backup into a new database, verifies it, and "
-                   "switches the console to it. The current database is kept, untouched, for inspection.")
+        st.warning("This first makes the current database refuse writes and ends its other sessions (anyone saving "
+                   "a form then gets an error), takes a safety backup, restores the chosen backup into a new "
+                   "database, verifies it, and switches the console to it. If a step fails before the switch, the "
+                   "current database takes writes again and stays in use. After the switch it is kept, read-only, "
+                   "for inspection.")
         with st.form("recover"):
             rec_id = st.selectbox("Backup to recover from", stored, index=None, placeholder="choose a backup")
             confirm = st.text_input("Type the backup id to confirm")
@@ -164,7 +167,12 @@ if may_restore:
                             status.update(label=f"Recovered into {result.new_database}", state="complete")
                             data.clear()
                             st.success(f"The console now uses {result.new_database} (was "
-                                       f"{result.previous_database}). Restart the worker so it follows.")
+                                       f"{result.previous_database}, now read-only). Pages and the worker follow by "
+                                       "themselves: each new database session reads var/active-database.json, and "
+                                       "the worker's connection to the old database was ended. Drop the old "
+                                       "database once it is no longer needed.")
+                            for warning in result.audit_warnings:
+                                st.warning(warning)
 
 # --- retention -------------------------------------------------------------------------------
 st.subheader("Retention")

@@ -228,9 +228,10 @@ def _restore(args) -> int:
                                           safety_backup=not args.no_safety_backup, progress=print,
                                           **({"state_dir": Path(args.state_dir)} if args.state_dir else {}))
             _print_report(result.report, args.json)
-            _audit_recovery(url, result)
-            print(f"the console now uses {result.new_database} (was {result.previous_database}); "
-                  f"restart the app and the worker")
+            for warning in result.audit_warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+            print(f"the console now uses {result.new_database} (was {result.previous_database}, now read-only); "
+                  "the app and the worker follow by themselves with their next database session")
             return 0
         if not args.into:
             raise CLIError("say where to restore: --into DBNAME (a new database), or --live to recover")
@@ -240,23 +241,3 @@ def _restore(args) -> int:
         raise CLIError(str(exc)) from exc
     _print_report(report, args.json)
     return 0 if report.ok else 1
-
-
-def _audit_recovery(url: str, result) -> None:
-    from sqlalchemy.engine import make_url
-
-    from core.audit.service import record
-    from core.backups.restore import url_for
-    from core.db import session_scope
-
-    details = {"backup_id": result.backup_id, "new_database": result.new_database,
-               "previous_database": result.previous_database,
-               "safety_backup": result.safety_backup.id if result.safety_backup else None}
-    for u in (url, url_for(url, result.new_database)):
-        try:
-            with session_scope(u) as s:
-                record(session=s, actor=_actor(), action="backup.recover", entity="database",
-                       entity_id=result.new_database, details=details)
-        except Exception as exc:  # the old database may be the broken one
-            print(f"warning: audit row not written to {make_url(u).database}: {str(exc).splitlines()[0]}",
-                  file=sys.stderr)

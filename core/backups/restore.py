@@ -7,11 +7,13 @@ import re
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, pool, select, text, update
+from sqlalchemy import Connection, create_engine, pool, select, text, update
 from sqlalchemy.engine import make_url
 
 from core.backups.dump import alembic_revision, table_row_counts
@@ -74,25 +76,28 @@ def admin_engine(url: str):
                          connect_args={"connect_timeout": 5})
 
 
-def database_exists(url: str, dbname: str) -> bool:
+@contextmanager
+def admin_connection(url: str) -> Iterator[Connection]:
+    """One autocommit connection to the server's maintenance database, closed with its engine afterwards."""
     eng = admin_engine(url)
     try:
         with eng.connect() as conn:
-            return bool(conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": dbname}).scalar())
+            yield conn
     finally:
         eng.dispose()
+
+
+def database_exists(url: str, dbname: str) -> bool:
+    with admin_connection(url) as conn:
+        return bool(conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": dbname}).scalar())
 
 
 def drop_database(url: str, dbname: str) -> None:
     """Drop a scratch database (never the one url itself names)."""
     if dbname == make_url(url).database:
         raise RestoreError(f"refusing to drop {dbname}: it is the live database")
-    eng = admin_engine(url)
-    try:
-        with eng.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
-    finally:
-        eng.dispose()
+    with admin_connection(url) as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
 
 
 def check_new_database_name(url: str, into: str) -> None:
@@ -161,13 +166,9 @@ def compare(manifest: Manifest, restored_url: str) -> list[Check]:
 
 def pg_restore_into(*, url: str, into: str, archive: Path, jobs: int = 2) -> None:
     """CREATE DATABASE into and pg_restore archive into it; on failure the new database is dropped."""
-    eng = admin_engine(url)
-    try:
-        with eng.connect() as conn:
-            version_num = int(conn.execute(text("SHOW server_version_num")).scalar())
-            conn.execute(text(f'CREATE DATABASE "{into}"'))
-    finally:
-        eng.dispose()
+    with admin_connection(url) as conn:
+        version_num = int(conn.execute(text("SHOW server_version_num")).scalar())
+        conn.execute(text(f'CREATE DATABASE "{into}"'))
     try:
         _, pg_restore = tools_for(url, version_num)
         args, env = libpq_args(url)

@@ -83,20 +83,11 @@ def run_drill(*, session: Session, actor, targets: list[storage.Target] | None =
 def recover_live(*, session: Session, actor, backup_id: str, confirm: str,
                  targets: list[storage.Target] | None = None, state_dir: Path = VAR,
                  new_database: str | None = None, progress=lambda msg: None) -> recover.RecoverResult:
-    """Recover the live database from a backup (RESTORE, typed confirmation) and audit it in both databases."""
-    require(actor, Permission.RESTORE)
-    url = _url(session)
-    result = recover.recover_live(url=url, backup_id=backup_id, confirm=confirm, targets=_targets(targets),
-                                  actor=actor.username, state_dir=state_dir, new_database=new_database,
-                                  progress=progress)
-    details = {"backup_id": backup_id, "new_database": result.new_database,
-               "previous_database": result.previous_database,
-               "safety_backup": result.safety_backup.id if result.safety_backup else None}
-    record(session=session, actor=actor, action="backup.recover", entity="database",
-           entity_id=result.new_database, details=details)
-    from core.db import session_scope
+    """Recover the live database from a backup (RESTORE, typed confirmation).
 
-    with session_scope(restore.url_for(url, result.new_database)) as s:
-        record(session=s, actor=actor.username, action="backup.recover", entity="database",
-               entity_id=result.new_database, details=details)
-    return result
+    Audited by the recovery itself, failures included, in transactions of its own: the old database refuses
+    the caller's writes once the recovery has begun, and a failure must leave its row too."""
+    require(actor, Permission.RESTORE)
+    return recover.recover_live(url=_url(session), backup_id=backup_id, confirm=confirm, targets=_targets(targets),
+                                actor=actor.username, audit_actor=actor, state_dir=state_dir,
+                                new_database=new_database, progress=progress)
