@@ -13,6 +13,7 @@ from core.backups.retention import Policy
 from core.db import session_scope
 from core.ui import backups as data
 from core.ui.context import flash, page_user, show_flash
+from core.ui.widgets import md_escape as esc  # every name, id and error below is shown as text, never markup
 
 user = page_user(Permission.VIEW_BACKUPS)
 may_run = has_permission(user.role, Permission.RUN_BACKUP)
@@ -26,22 +27,22 @@ show_flash()
 
 names, target_error = data.target_names()
 if target_error:
-    st.error(f"Backup targets are misconfigured: {target_error}")
+    st.error(f"Backup targets are misconfigured: {esc(target_error)}")
 
 # --- per target: last success and its age ------------------------------------------------------
 st.subheader("Targets")
 fresh = data.freshness(tuple(names))
 for row in fresh:
     if row["problem"] == "verification":
-        st.error(f"{row['target']}: the newest copy failed verification and does not count as a backup; take a new "
-                 f"backup (Back up now). {row['last_error']}", icon=":material/gpp_bad:")
+        st.error(f"{esc(row['target'])}: the newest copy failed verification and does not count as a backup; take a "
+                 f"new backup (Back up now). {esc(row['last_error'])}", icon=":material/gpp_bad:")
     elif row["last_error"]:
-        st.error(f"{row['target']}: the last upload failed; it is retried on the next run. Error: {row['last_error']}",
-                 icon=":material/cloud_off:")
+        st.error(f"{esc(row['target'])}: the last upload failed; it is retried on the next run. "
+                 f"Error: {esc(row['last_error'])}", icon=":material/cloud_off:")
     elif row["last_success"] is None:
-        st.warning(f"{row['target']}: no backup stored yet.")
+        st.warning(f"{esc(row['target'])}: no backup stored yet.")
     elif row["age_hours"] > STALE_HOURS:
-        st.error(f"{row['target']}: the newest backup is {row['age_hours']:.1f} hours old "
+        st.error(f"{esc(row['target'])}: the newest backup is {row['age_hours']:.1f} hours old "
                  f"(over the {STALE_HOURS}-hour threshold).")
 if fresh:
     st.dataframe(pd.DataFrame([{
@@ -58,24 +59,24 @@ if may_run:
                     with session_scope() as s:
                         result = service.run_backup(session=s, actor=user)
                 except Exception as exc:  # shown to the operator; details are in the run's history row
-                    st.error(f"The backup failed: {exc}")
+                    st.error(f"The backup failed: {esc(exc)}")
                 else:
                     data.clear()
                     failed = [o for o in result.outcomes if not o.ok]
                     unverified = [v for v in result.verifications if not v.ok]
                     if result.ok and result.verified_ok:
-                        flash(f"Backup {result.id} stored in {len(result.outcomes)} target(s) and verified in "
+                        flash(f"Backup {esc(result.id)} stored in {len(result.outcomes)} target(s) and verified in "
                               f"{len(result.verifications)} ({result.size_bytes} bytes, sha256 {result.sha256[:12]}...).")
                         st.rerun()
                     elif failed and len(failed) < len(result.outcomes):
-                        st.warning(f"Backup {result.id} is stored in {len(result.outcomes) - len(failed)} of "
-                                   f"{len(result.outcomes)} targets; failed: " + "; ".join(o.error for o in failed))
+                        st.warning(f"Backup {esc(result.id)} is stored in {len(result.outcomes) - len(failed)} of "
+                                   f"{len(result.outcomes)} targets; failed: " + "; ".join(esc(o.error) for o in failed))
                     elif failed or not result.outcomes:
-                        st.error(f"Backup {result.id} failed: {result.error}")
+                        st.error(f"Backup {esc(result.id)} failed: {esc(result.error)}")
                     if unverified:
-                        st.error(f"Backup {result.id}: {len(unverified)} of {len(result.verifications)} stored "
+                        st.error(f"Backup {esc(result.id)}: {len(unverified)} of {len(result.verifications)} stored "
                                  "copies failed verification and do not count as backups: "
-                                 + "; ".join(f"{v.target}: {v.error}" for v in unverified))
+                                 + "; ".join(f"{esc(v.target)}: {esc(v.error)}" for v in unverified))
 
 # --- history ---------------------------------------------------------------------------------
 rows = data.backups()
@@ -122,20 +123,20 @@ if may_restore:
             if not backup_id:
                 st.error("Pick a backup to restore.")
             else:
-                with st.spinner(f"Restoring {backup_id} into {into}..."):
+                with st.spinner(f"Restoring {esc(backup_id)} into {esc(into.strip())}..."):
                     try:
                         with session_scope() as s:
                             report = service.restore_into(session=s, actor=user, backup_id=backup_id, into=into.strip())
                     except Exception as exc:
-                        st.error(f"Restore refused or failed: {exc}")
+                        st.error(f"Restore refused or failed: {esc(exc)}")
                     else:
                         data.clear()
                         (st.success if report.ok else st.error)(
-                            f"Restored {backup_id} into {report.into} from {report.target} in "
+                            f"Restored {esc(backup_id)} into {esc(report.into)} from {esc(report.target)} in "
                             f"{report.duration_seconds:.1f}s: "
                             + ("every check matches the manifest." if report.ok else "MISMATCH with the manifest."))
                         for note in report.skipped_targets:
-                            st.warning(f"Skipped {note}")
+                            st.warning(f"Skipped {esc(note)}")
                         st.dataframe(pd.DataFrame([{"check": c.name, "expected": str(c.expected),
                                                     "found": str(c.actual), "ok": c.ok} for c in report.checks]),
                                      hide_index=True, width="stretch")
@@ -159,20 +160,21 @@ if may_restore:
                         try:
                             with session_scope() as s:
                                 result = service.recover_live(session=s, actor=user, backup_id=rec_id,
-                                                              confirm=confirm, progress=status.write)
+                                                              confirm=confirm,
+                                                              progress=lambda msg: status.write(esc(msg)))
                         except Exception as exc:
                             status.update(label="Recovery stopped", state="error")
-                            st.error(f"Recovery stopped, the console still uses the same database: {exc}")
+                            st.error(f"Recovery stopped, the console still uses the same database: {esc(exc)}")
                         else:
-                            status.update(label=f"Recovered into {result.new_database}", state="complete")
+                            status.update(label=f"Recovered into {esc(result.new_database)}", state="complete")
                             data.clear()
-                            st.success(f"The console now uses {result.new_database} (was "
-                                       f"{result.previous_database}, now read-only). Pages and the worker follow by "
+                            st.success(f"The console now uses {esc(result.new_database)} (was "
+                                       f"{esc(result.previous_database)}, now read-only). Pages and the worker follow by "
                                        "themselves: each new database session reads var/active-database.json, and "
                                        "the worker's connection to the old database was ended. Drop the old "
                                        "database once it is no longer needed.")
                             for warning in result.audit_warnings:
-                                st.warning(warning)
+                                st.warning(esc(warning))
 
 # --- retention -------------------------------------------------------------------------------
 st.subheader("Retention")
@@ -182,7 +184,7 @@ if may_run and st.button("Preview what a prune would delete"):
         with session_scope() as s:
             plans = service.prune(session=s, actor=user, dry_run=True)
     except Exception as exc:
-        st.error(f"Cannot preview the prune: {exc}")
+        st.error(f"Cannot preview the prune: {esc(exc)}")
     else:
         st.dataframe(pd.DataFrame([{"target": p.target, "keep": len(p.keep), "would delete": ", ".join(p.delete),
                                     "errors": "; ".join(p.errors)} for p in plans]), hide_index=True, width="stretch")

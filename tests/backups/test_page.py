@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.backups.conftest import scalar, url_of
@@ -41,14 +43,19 @@ def _button(at, label):
     return next(b for b in at.button if b.label == label)
 
 
+def _seen(element) -> str:
+    """An element's text as a person reads it (markdown escapes removed)."""
+    return re.sub(r"\\(.)", r"\1", element.value)
+
+
 def test_ops_backs_up_from_the_page_and_restores_into_a_scratch_database(page_as, tmp_path, db_url, scratch):
     at = page_as("ops", f"file://{tmp_path / 'b'}")
     assert at.title[0].value == "Backups"
-    assert any("no backup stored yet" in w.value for w in at.warning)
+    assert any("no backup stored yet" in _seen(w) for w in at.warning)
 
     _button(at, "Back up now").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("stored in 1 target(s) and verified in 1" in s.value for s in at.success)
+    assert any("stored in 1 target(s) and verified in 1" in _seen(s) for s in at.success)
     backup_id = at.dataframe[1].value["id"][0]
     assert at.dataframe[1].value["status"][0] == "succeeded"
     assert at.dataframe[1].value["verification"][0] == "verified"
@@ -58,17 +65,17 @@ def test_ops_backs_up_from_the_page_and_restores_into_a_scratch_database(page_as
     form_box.set_value(into)
     _button(at, "Restore and verify").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any(f"Restored {backup_id} into {into}" in s.value and "every check matches" in s.value
+    assert any(f"Restored {backup_id} into {into}" in _seen(s) and "every check matches" in s.value
                for s in at.success)
     assert scalar(url_of(db_url, into), "SELECT count(*) FROM tickets") == 12
 
     # The same name again, or the live database: a clear refusal, nothing touched.
     _button(at, "Restore and verify").click().run()
-    assert any(f"database {into} already exists" in e.value for e in at.error)
+    assert any(f"database {into} already exists" in _seen(e) for e in at.error)
     live = db_url.split("/")[3].split("?")[0]
     next(t for t in at.text_input if t.label == "New database name").set_value(live)
     _button(at, "Restore and verify").click().run()
-    assert any("live database" in e.value for e in at.error)
+    assert any("live database" in _seen(e) for e in at.error)
     assert scalar(db_url, "SELECT count(*) FROM tickets") == 12
 
 
@@ -76,9 +83,9 @@ def test_a_failing_target_is_named_on_the_page(page_as, tmp_path):
     (tmp_path / "f").write_text("x")
     at = page_as("ops", f"file://{tmp_path / 'ok'},file://{tmp_path / 'f'}/sub")
     _button(at, "Back up now").click().run()
-    assert any("stored in 1 of 2 targets" in w.value for w in at.warning)
+    assert any("stored in 1 of 2 targets" in _seen(w) for w in at.warning)
     at.run()
-    assert any(f"file://{tmp_path / 'f'}/sub: the last upload failed" in e.value for e in at.error)
+    assert any(f"file://{tmp_path / 'f'}/sub: the last upload failed" in _seen(e) for e in at.error)
 
 
 def test_a_copy_that_failed_verification_is_unhealthy_and_not_offered_for_restore(page_as, tmp_path, session,
@@ -103,9 +110,22 @@ def test_a_copy_that_failed_verification_is_unhealthy_and_not_offered_for_restor
 
     st.cache_data.clear()  # the page's reads are cached for 30 s: as if someone looks a minute later
     at.run()
-    assert any("the newest copy failed verification" in e.value and "checksum mismatch" in e.value for e in at.error)
+    assert any("the newest copy failed verification" in _seen(e) and "checksum mismatch" in _seen(e) for e in at.error)
     assert at.dataframe[0].value["healthy"][0] == "no"
     assert at.dataframe[1].value["verification"][0] == "failed"
     for label in ("Backup", "Backup to recover from"):
         box = next(b for b in at.selectbox if b.label == label)
         assert good in box.options and bad not in box.options
+
+
+def test_a_typed_database_name_is_shown_as_text_not_markup(page_as, tmp_path, db_url):
+    at = page_as("ops", f"file://{tmp_path / 'b'}")
+    _button(at, "Back up now").click().run()
+    typed = "**x** [click](http://evil.example) <b>y</b>"
+    next(t for t in at.text_input if t.label == "New database name").set_value(typed)
+    _button(at, "Restore and verify").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    [error] = [e for e in at.error if "not a valid database name" in _seen(e)]
+    assert typed in _seen(error)  # the person reads exactly what they typed...
+    assert "**x**" not in error.value and "[click](" not in error.value and "<b>" not in error.value  # ...as text
+    assert scalar(db_url, "SELECT count(*) FROM pg_database WHERE datname LIKE '%click%'") == 0
