@@ -215,6 +215,25 @@ with right:
 
     render_ticket_macros(user, t)  # apply a macro, macros used here, a bug's fix link
 
+    if has_permission(user.role, Permission.BULK_REASSIGN) and t["requester"] != "-":
+        with st.expander("Requester's account", expanded=t["account_key"] == "unassigned-senders"):
+            with st.form("move_requester"):
+                st.caption("Mail from an unknown sender is filed under *Unassigned senders*. Moving the requester "
+                           "moves all their tickets to the account.")
+                accounts = data.accounts()
+                keys = [a["key"] for a in accounts if a["key"] != t["account_key"]]
+                names = {a["key"]: f"{a['name']} ({a['plan']})" for a in accounts}
+                to_key = st.selectbox("Move to account", keys, index=None, format_func=lambda k: names[k],
+                                      placeholder="Choose an account")
+                move_why = st.text_input("Reason (required)", max_chars=500, key="move_requester_reason")
+                if st.form_submit_button("Move requester"):
+                    if to_key is None:
+                        st.error("Choose the account to move the requester to.")
+                    else:
+                        _apply(lambda s: service.move_requester(session=s, actor=user, ticket_id=t["id"],
+                                                                account_key=to_key, reason=move_why),
+                               f"{md_escape(t['requester'])} and their tickets moved to {md_escape(names[to_key])}.")
+
     with st.form("status"):
         st.markdown("**Status**")
         new_status = st.selectbox("Status", [s.value for s in TicketStatus], index=[s.value for s in TicketStatus].index(t["status"]))

@@ -346,6 +346,40 @@ def change_priority(*, session: Session, actor: User, ticket_id: int, version: i
     return ticket
 
 
+def move_requester(*, session: Session, actor: User, ticket_id: int, account_key: str, reason: str) -> int:
+    """Move a ticket's requester, and every ticket of theirs, to another account: mail from an unknown
+    sender lands in an intake account until a lead says whose customer it is. Returns how many tickets
+    moved; each gets an event, and the move an audit row."""
+    require(actor, Permission.BULK_REASSIGN)
+    if not (reason or "").strip():
+        raise TicketError("a reason is required to move a requester to another account")
+    ticket = get_ticket(session=session, ticket_id=ticket_id)
+    if ticket.requester_id is None:
+        raise TicketError(f"{ticket.reference} has no requester to move")
+    target = session.scalar(select(Account).where(Account.key == (account_key or "").strip()))
+    if target is None:
+        raise TicketError(f"no account {account_key!r}")
+    contact = session.get(Contact, ticket.requester_id)
+    source = session.get(Account, contact.account_id)
+    if source.id == target.id:
+        raise TicketError(f"{contact.email} already belongs to {target.name}")
+    contact.account_id = target.id
+    moved = list(session.scalars(select(Ticket).where(Ticket.requester_id == contact.id).with_for_update()))
+    for t in moved:
+        t.account_id = target.id
+        t.updated_at = now_utc()
+    session.flush()
+    for t in moved:
+        _event(session, t, EventKind.ASSIGNED, user=actor, body=reason,
+               data={"account": {"from": source.key, "to": target.key}, "contact_id": contact.id})
+    record(session=session, actor=actor, action="contact.move", entity="contact", entity_id=contact.id,
+           details={"email": contact.email, "from": source.key, "to": target.key, "tickets": [t.id for t in moved],
+                    "reason": reason})
+    for t in moved:
+        _run_hooks(CHANGE_HOOKS, session, t)
+    return len(moved)
+
+
 def add_note(*, session: Session, actor: User, ticket_id: int, body: str) -> TicketEvent:
     """An internal note (never shown to the customer)."""
     require(actor, Permission.WORK_TICKETS)
@@ -520,5 +554,5 @@ __all__ = [
     "append_customer_reply", "apply_external_change", "bulk_reassign", "change_category", "change_priority",
     "change_status",
     "create_ticket", "customer_close", "customer_reply", "customer_tickets", "get_ticket", "public_reply",
-    "reassign", "ticket_for_customer", "timeline",
+    "move_requester", "reassign", "ticket_for_customer", "timeline",
 ]

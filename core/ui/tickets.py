@@ -103,7 +103,8 @@ def ticket_detail(ticket_id: int, *, public_only: bool = False, customer=None) -
             "solved_at": t.solved_at, "page_url": t.page_url, "user_agent": t.user_agent,
             "reproducible": t.reproducible, "channel": t.channel, "language": t.language,
             "requester": f"{requester.name} <{requester.email}>" if requester else "-",
-            "account": f"{account.name} ({account.plan})", "events": events, "mail": mail,
+            "account": f"{account.name} ({account.plan})", "account_key": account.key, "events": events,
+            "mail": mail,
         }
 
 
@@ -150,6 +151,8 @@ def render_timeline(events: list[dict]) -> None:
         what = EVENT_LABELS.get(e["kind"], e["kind"])
         if e["kind"] == "status":
             what = f"changed the status {data.get('from')} → {data.get('to')}"
+        elif e["kind"] == "assigned" and data.get("account"):
+            what = f"moved the requester from account {data['account'].get('from')} to {data['account'].get('to')}"
         elif e["kind"] == "category" and data.get("confirmed"):
             what = f"confirmed the category {data.get('to')}"
         elif e["kind"] in ("category", "priority"):

@@ -86,7 +86,8 @@ def test_category_and_priority_change_together_with_a_reason(app_as):
         prio = "low" if t.priority != "low" else "high"
     [b for b in at.selectbox if b.label == "Category"][-1].set_value(cat)
     [b for b in at.selectbox if b.label == "Priority"][-1].set_value(prio)
-    next(w for w in at.text_input if w.label == "Reason (required)").input("customer clarified")
+    next(w for w in at.text_input if w.label == "Reason (required)" and w.key != "move_requester_reason").input(
+        "customer clarified")
     next(b for b in at.button if b.label == "Save").click().run()
     assert not at.exception and "Saved." in [s.value for s in at.success], [e.value for e in at.error]
     with session_scope() as s:
@@ -174,3 +175,35 @@ def test_a_ticket_shows_its_attachments_with_a_download_and_says_why_one_was_not
     downloads = [b for b in at.get("download_button")]
     assert [d.proto.label for d in downloads] == ["trace_[1].log (2.0 KB, text/plain)"]
     assert any("screen\\.mov" in c.value and "not kept" in c.value and "10 MB" in c.value for c in at.caption)
+
+
+def test_a_lead_moves_an_unknown_senders_ticket_to_the_right_account(app_as):
+    from datetime import datetime, timezone
+
+    from core.accounts.models import Account, Contact
+
+    with session_scope() as s:
+        intake = Account(key="unassigned-senders", name="Unassigned senders", plan="free",
+                         started_at=datetime.now(timezone.utc))
+        s.add(intake)
+        s.flush()
+        stranger = Contact(account_id=intake.id, email="new.buyer@initech.example", name="New Buyer")
+        s.add(stranger)
+        s.flush()
+        t = s.scalar(select(Ticket).where(Ticket.status == "open").order_by(Ticket.id).limit(1))
+        t.requester_id, t.account_id = stranger.id, intake.id
+        tid = t.id
+        target = s.scalar(select(Account).where(Account.key != "unassigned-senders").order_by(Account.id).limit(1))
+        target_key = target.key
+    at = app_as("support_lead")
+    at.switch_page("pages/queue.py").run()
+    next(w for w in at.text_input if w.label.startswith("Search")).input(f"AC-{tid}").run()
+    next(b for b in at.button if b.label == "Move requester").click().run()
+    assert "Choose the account to move the requester to." in [e.value for e in at.error]
+    next(b for b in at.selectbox if b.label == "Move to account").set_value(target_key)
+    next(w for w in at.text_input if w.key == "move_requester_reason").input("Initech bought seats last week")
+    next(b for b in at.button if b.label == "Move requester").click().run()
+    assert not at.exception, at.exception
+    assert any("moved to" in s.value for s in at.success), [e.value for e in at.error]
+    with session_scope() as s:
+        assert s.get(Ticket, tid).account_id == s.scalar(select(Account.id).where(Account.key == target_key))

@@ -147,6 +147,25 @@ def test_confirming_a_triage_category_clears_triage_and_is_a_labelled_example(se
     assert [r["category"] for r in human_corrections(session=session)] == [t.category]
 
 
+def test_a_lead_moves_a_requester_and_all_their_tickets_to_another_account(session, org):
+    first = service.create_ticket(session=session, actor=org["ann"], data=BUG, channel=Channel.PORTAL)
+    second = service.create_ticket(session=session, actor=org["ann"], data=BUG, channel=Channel.PORTAL)
+    with pytest.raises(PermissionDenied):
+        service.move_requester(session=session, actor=org["t1"], ticket_id=first.id, account_key="globex", reason="x")
+    with pytest.raises(service.TicketError, match="reason is required"):
+        service.move_requester(session=session, actor=org["lead"], ticket_id=first.id, account_key="globex", reason=" ")
+    with pytest.raises(service.TicketError, match="no account 'nope'"):
+        service.move_requester(session=session, actor=org["lead"], ticket_id=first.id, account_key="nope", reason="x")
+    assert first.account_id == org["acme"].id
+    n = service.move_requester(session=session, actor=org["lead"], ticket_id=first.id, account_key="globex",
+                               reason="Ann moved to Globex")
+    assert n == 2 and first.account_id == second.account_id == org["globex"].id
+    # Gus (Globex) now sees Ann's requests.
+    assert {t.id for t in service.customer_tickets(session=session, actor=org["gus"])} >= {first.id, second.id}
+    [audit] = session.scalars(select(AuditLog).where(AuditLog.action == "contact.move")).all()
+    assert audit.details["from"] == "acme" and audit.details["to"] == "globex"
+
+
 def test_roles_without_permission_cannot_change_tickets(session, org):
     t = service.create_ticket(session=session, actor=org["ann"], data=BUG, channel=Channel.PORTAL)
     with pytest.raises(PermissionDenied):
