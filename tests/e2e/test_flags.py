@@ -4,7 +4,7 @@ history; an agent does not see the page."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DEMO_PASSWORD, login
+from tests.e2e.conftest import DEMO_PASSWORD, login, wait_idle, wait_logged_in
 
 pytestmark = pytest.mark.e2e
 
@@ -35,6 +35,12 @@ def test_ops_changes_a_rollout_with_a_reason_and_sees_it_in_the_history(live_app
 def test_agent_does_not_see_the_flags_page(live_app, page):
     login(page, live_app["url"], "agent", DEMO_PASSWORD)
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    wait_logged_in(page)  # the cookie, so the next page load logs the agent straight back in
     expect(page.get_by_role("link", name="Feature flags")).to_have_count(0)
     page.goto(live_app["url"] + "/flags")
+    # Wait for what the agent gets instead (their own default page) before asserting what is absent: right
+    # after goto nothing has drawn yet, and a missing heading would prove nothing.
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    wait_idle(page)
     expect(page.get_by_role("heading", name="Feature flags")).to_have_count(0)
+    expect(page.get_by_role("textbox", name="Search")).to_have_count(0)
