@@ -9,7 +9,7 @@ import streamlit as st
 from core.auth.roles import Permission, PermissionDenied, has_permission
 from core.db import session_scope
 from core.flags import service
-from core.flags.models import FlagType, ScheduleAction
+from core.flags.models import Flag, FlagType, ScheduleAction
 from core.ui import flags as data
 from core.ui.context import flash, page_user, show_flash
 
@@ -23,13 +23,16 @@ st.caption("Unleash-compatible flags: services read them through core.flags.Clie
 show_flash()
 
 
-def _write(action, success: str) -> bool:
-    """Run a service call in one transaction; show the outcome. True when it was saved."""
+def _write(action, success) -> bool:
+    """Run a service call in one transaction; show the outcome (success: text, or text from the result)."""
     try:
         with session_scope() as s:
-            action(s)
+            result = action(s)
+            message = success(result) if callable(success) else success
+            made = (result.name, result.version) if isinstance(result, Flag) else None
     except service.StaleFlagError as exc:
-        # Show the new version: the next run reloads the flag and edits start from it.
+        # Show the new version; the editor's own version stays until they press Reload, so nothing they
+        # typed on the old one can be saved over the change they have not seen.
         data.clear()
         st.error(str(exc))
         return False
@@ -42,9 +45,27 @@ def _write(action, success: str) -> bool:
         st.error(f"Not saved: {exc}")
         return False
     data.clear()
-    flash(success)
+    if made:
+        data.saved(*made)
+    flash(message)
     st.rerun()
     return True
+
+
+def _describe(strategy: dict) -> str:
+    """A strategy in a few words: its name, rollout and how many constraints limit it."""
+    params = strategy.get("parameters") or {}
+    pct = params.get("rollout", params.get("percentage"))
+    n = len(strategy.get("constraints") or [])
+    return strategy["name"] + (f" {pct}%" if pct is not None else "") + (f", {n} constraint{'s' * (n != 1)}" if n else "")
+
+
+def _targeting_saved(saved_flag, env: str) -> str:
+    body = next(e for e in saved_flag.environments if e.environment == env)
+    if not body.enabled and not body.strategies:
+        return (f"{saved_flag.name}: targeting saved for {env}. No strategy was left, so the flag is now off in {env}, "
+                "not on for everyone. Set a rollout or user ids before switching it on again.")
+    return f"{saved_flag.name}: targeting saved for {env}."
 
 
 # --- list with filters -------------------------------------------------------------------------
@@ -89,13 +110,20 @@ flag = data.flag_detail(selected)
 if flag is None:
     st.warning("That flag no longer exists.")
     st.stop()
-if st.session_state.get("flags_loaded_for") != (selected, flag["version"]):
-    st.session_state["flags_loaded_for"] = (selected, flag["version"])
-    st.session_state["flags_loaded_version"] = flag["version"]
-loaded_version = st.session_state["flags_loaded_version"]
+# Every form saves against the version this person loaded, whatever the shared cache shows now.
+loaded_version = data.editing_version(selected, flag["version"])
 
 st.subheader(selected)
-st.text(f"{flag['type']} · version {flag['version']} · {flag['description'] or 'no description'}")
+head, reload_col = st.columns([6, 1])
+head.text(f"{flag['type']} · version {flag['version']} · {flag['description'] or 'no description'}")
+reload_col.button("Reload", key="flags_reload", on_click=data.reload, args=(selected,),
+                  help="Read the flag afresh and edit its newest version (unsaved edits are dropped).")
+if may_manage and flag["version"] > loaded_version:
+    last = data.flag_history(selected)[0]
+    by = f" (saved by {last['actor']}: {last['reason']})" if last["version"] == flag["version"] else ""
+    st.warning(f"{selected} changed since you loaded it: you are editing version {loaded_version}, and it is now "
+               f"version {flag['version']}{by}. Your saves are refused until you press Reload, which shows the new "
+               "version and drops your unsaved edits.")
 cols = st.columns(len(ENVS))
 for col, env in zip(cols, ENVS):
     e = flag["environments"][env]
@@ -103,6 +131,8 @@ for col, env in zip(cols, ENVS):
     col.metric(env, "on" if e["enabled"] else "off", help="strategies: " + ", ".join(s["name"] for s in e["strategies"]))
     if pct is not None:
         col.caption(f"gradual rollout {pct}%")
+    if e["enabled"] and not e["strategies"]:  # saved before the store refused this; clients serve it to everyone
+        col.error("On for everyone: no strategy. Set a rollout or user ids, or switch it off.")
 
 tab_names = ["Switch", "Rollout & targeting", "Variants", "Scheduled changes", "History", "Definition", "Segments"]
 tabs = dict(zip(tab_names, st.tabs(tab_names)))
@@ -147,29 +177,32 @@ with tabs["Rollout & targeting"]:
                                                      percentage=int(pct), reason=reason, expected_version=loaded_version),
                        f"{selected}: rollout {int(pct)}% in {env}.")
         segs = data.segments()
-        seg_names = {g["name"]: g["id"] for g in segs}
+        seg_ids = {g["name"]: g["id"] for g in segs}
+        seg_names = {g["id"]: g["name"] for g in segs}
+        # Outside the form, so choosing an environment redraws the form with that environment's strategies.
+        target_env = st.selectbox("Targeting in", ENVS, index=ENVS.index("production"), key="target_env")
+        strategies = flag["environments"][target_env]["strategies"]
         with st.form("targeting"):
-            st.write("Target users by id (always on for them) and limit the other strategies to segments.")
-            env = st.selectbox("Environment", ENVS, index=ENVS.index("production"), key="target_env")
-            strategies = flag["environments"][env]["strategies"]
-            ids_now = next((s["parameters"].get("userIds", "") for s in strategies if s["name"] == "userWithId"), "")
-            segs_now = sorted({n for s in strategies for n, i in seg_names.items() if i in (s.get("segments") or [])})
-            ids = st.text_input("User ids (comma-separated)", value=ids_now, key="target_ids")
-            chosen = st.multiselect("Segments", list(seg_names), default=segs_now, key="target_segments")
+            st.write("Target users by id (always on for them), and limit each other strategy to segments. "
+                     "Clearing the ids removes the user-id strategy; if it was the only one, the flag is switched off "
+                     "in this environment (as Unleash does), never left on for everyone.")
+            ids_now = next(((s.get("parameters") or {}).get("userIds", "") for s in strategies if s["name"] == "userWithId"), "")
+            ids = st.text_input("User ids (comma-separated)", value=ids_now, key=f"target_ids:{target_env}")
+            picked: dict[int, list[int]] = {}
+            for i, strat in enumerate(strategies):
+                if strat["name"] == "userWithId":
+                    continue
+                now = [seg_names[x] for x in strat.get("segments") or [] if x in seg_names]
+                chosen = st.multiselect(f"Segments of strategy {i + 1}: {_describe(strat)}", list(seg_ids), default=now,
+                                        key=f"target_segments:{target_env}:{i}")
+                if set(chosen) != set(now):  # only the strategies whose segments were changed are touched
+                    picked[i] = [seg_ids[n] for n in chosen]
             reason = st.text_input("Reason", key="target_reason")
             if st.form_submit_button("Save targeting"):
-                defn = json.loads(json.dumps(flag))
-                rest = [s for s in defn["environments"][env]["strategies"] if s["name"] != "userWithId"]
-                for s in rest:
-                    s["segments"] = [seg_names[n] for n in chosen]
-                    if not s["segments"]:
-                        s.pop("segments")
-                clean = ", ".join(x.strip() for x in ids.split(",") if x.strip())
-                defn["environments"][env]["strategies"] = ([{"name": "userWithId", "parameters": {"userIds": clean},
-                                                             "constraints": []}] if clean else []) + rest
-                _write(lambda s: service.save_flag(session=s, actor=user, name=selected, definition=defn,
-                                                   expected_version=loaded_version, reason=reason, action="flag.targeting"),
-                       f"{selected}: targeting saved for {env}.")
+                _write(lambda s: service.set_targeting(session=s, actor=user, name=selected, environment=target_env,
+                                                       user_ids=ids, segments=picked, reason=reason,
+                                                       expected_version=loaded_version),
+                       lambda f: _targeting_saved(f, target_env))
     for env in ENVS:
         st.caption(f"{env} strategies")
         st.code(json.dumps(flag["environments"][env]["strategies"], indent=2, ensure_ascii=False), language="json")

@@ -2,7 +2,12 @@
 
 Every change checks MANAGE_FLAGS, writes a new version row holding the full snapshot, and appends an
 audit row, in the caller's transaction. Saves carry the version the editor started from: when the flag
-moved on meanwhile, StaleFlagError says so and carries the current version.
+moved on meanwhile, StaleFlagError says so and carries the current version (and who changed it, and why).
+
+An enabled environment always has at least one strategy, as in Unleash's server: with none, an Unleash
+client serves the flag to everyone without anyone having said so. A save that would leave one is refused;
+switching on an environment that has none adds Unleash's default strategy (a 100% rollout) so "on for
+everyone" is explicit; removing the last strategy through targeting switches the environment off.
 """
 
 from __future__ import annotations
@@ -51,11 +56,12 @@ class FlagValidationError(FlagError):
 class StaleFlagError(FlagError):
     """The flag changed since the editor loaded it; `current` is the flag's current snapshot."""
 
-    def __init__(self, name: str, expected: int, current: dict):
+    def __init__(self, name: str, expected: int, current: dict, by: str | None = None, why: str | None = None):
         self.current = current
         self.current_version = current["version"]
-        super().__init__(f"flag {name!r} changed since you loaded it (you edited version {expected}, "
-                         f"it is now version {self.current_version}); review the new version and save again")
+        change = f" (saved by {by}: {why})" if by else ""
+        super().__init__(f"flag {name!r} changed since you loaded it: you edited version {expected}, and it is now "
+                         f"version {self.current_version}{change}. Reload it, review the change, and save again.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,7 +222,11 @@ def validate(*, session: Session, definition: dict) -> list[str]:
         if env not in ENVIRONMENTS:
             errors.append(f"unknown environment {env!r}")
             continue
-        for i, s in enumerate(body.get("strategies") or [], 1):
+        strategies = body.get("strategies") or []
+        if body.get("enabled") and not strategies:
+            errors.append(f"{env}: an enabled flag with no strategy is on for everyone: add a rollout (or another "
+                          f"strategy) or switch the flag off in {env}")
+        for i, s in enumerate(strategies, 1):
             _check_strategy(s, f"{env} strategy {i} ({(s or {}).get('name') if isinstance(s, dict) else s})", segment_ids, errors)
     _check_variants(definition.get("variants") or [], "flag variants", errors)
     deps = definition.get("dependencies") or []
@@ -392,16 +402,32 @@ def create_flag(*, session: Session, actor, name: str, flag_type: str = FlagType
     return flag
 
 
+def _lock(session: Session, name: str) -> Flag:
+    """The flag by name with its row locked for this transaction, read fresh (not from the session's memory)."""
+    flag = session.scalar(select(Flag).where(Flag.name == name).with_for_update()
+                          .execution_options(populate_existing=True))
+    if flag is None:
+        raise FlagError(f"no flag named {name!r}")
+    return flag
+
+
+def _check_version(session: Session, flag: Flag, expected_version: int | None) -> None:
+    """StaleFlagError, naming who made the current version and why, when the flag is not at expected_version."""
+    if expected_version is None or flag.version == expected_version:
+        return
+    last = session.scalar(select(FlagVersion).where(FlagVersion.flag_id == flag.id)
+                          .order_by(FlagVersion.version.desc()).limit(1))
+    raise StaleFlagError(flag.name, expected_version, snapshot(flag),
+                         by=last.actor if last else None, why=last.reason if last else None)
+
+
 def save_flag(*, session: Session, actor, name: str, definition: dict, expected_version: int, reason: str,
               action: str = "flag.update") -> Flag:
     """Replace the flag's definition if nobody changed it since expected_version; a new version."""
     require(actor, Permission.MANAGE_FLAGS)
     reason = _need_reason(reason)
-    flag = session.scalar(select(Flag).where(Flag.name == name).with_for_update())
-    if flag is None:
-        raise FlagError(f"no flag named {name!r}")
-    if flag.version != expected_version:
-        raise StaleFlagError(name, expected_version, snapshot(flag))
+    flag = _lock(session, name)
+    _check_version(session, flag, expected_version)
     defn = {**copy.deepcopy(definition), "name": name}
     errors = validate(session=session, definition=defn)
     if errors:
@@ -419,9 +445,10 @@ def save_flag(*, session: Session, actor, name: str, definition: dict, expected_
 
 
 def _edit(session: Session, name: str, expected_version: int | None) -> tuple[Flag, dict]:
-    flag = get_flag(session=session, name=name)
-    defn = snapshot(flag)
-    return flag, defn
+    """The locked flag and a copy of its definition to change, refused when it moved past expected_version."""
+    flag = _lock(session, name)
+    _check_version(session, flag, expected_version)
+    return flag, snapshot(flag)
 
 
 def _env(environment: str) -> str:
@@ -430,15 +457,23 @@ def _env(environment: str) -> str:
     return environment
 
 
+def everyone_strategy(name: str) -> dict:
+    """Unleash's default strategy, added when an environment without strategies is switched on: 100% rollout."""
+    return {"name": "flexibleRollout", "parameters": {"rollout": "100", "stickiness": "default", "groupId": name},
+            "constraints": []}
+
+
 def toggle(*, session: Session, actor, name: str, environment: str, enabled: bool, reason: str,
            expected_version: int | None = None) -> Flag:
     """Switch a flag on or off in one environment (expected_version None: whatever is current)."""
     require(actor, Permission.MANAGE_FLAGS)
     flag, defn = _edit(session, name, expected_version)
-    defn["environments"][_env(environment)]["enabled"] = bool(enabled)
+    body = defn["environments"][_env(environment)]
+    body["enabled"] = bool(enabled)
+    if enabled and not body["strategies"]:
+        body["strategies"] = [everyone_strategy(name)]
     return save_flag(session=session, actor=actor, name=name, definition=defn, reason=reason,
-                     expected_version=flag.version if expected_version is None else expected_version,
-                     action="flag.enable" if enabled else "flag.disable")
+                     expected_version=flag.version, action="flag.enable" if enabled else "flag.disable")
 
 
 def set_rollout(*, session: Session, actor, name: str, environment: str, percentage: int, reason: str,
@@ -459,19 +494,51 @@ def set_rollout(*, session: Session, actor, name: str, environment: str, percent
     target["parameters"].setdefault("groupId", name)
     target["parameters"].setdefault("stickiness", stickiness)
     return save_flag(session=session, actor=actor, name=name, definition=defn, reason=reason,
-                     expected_version=flag.version if expected_version is None else expected_version,
-                     action="flag.rollout")
+                     expected_version=flag.version, action="flag.rollout")
+
+
+def set_targeting(*, session: Session, actor, name: str, environment: str, user_ids: str | list[str], reason: str,
+                  segments: dict[int, list[int]] | None = None, expected_version: int | None = None) -> Flag:
+    """Set the user ids of the environment's userWithId strategy, and the segments of the strategies in `segments`.
+
+    `segments` maps a strategy's position in the environment's list (from 0) to its new segment ids; strategies
+    not named keep theirs. Empty user ids remove the userWithId strategy; if it was the last strategy, the
+    environment is switched off, as Unleash does, rather than left on for everyone.
+    """
+    require(actor, Permission.MANAGE_FLAGS)
+    flag, defn = _edit(session, name, expected_version)
+    body = defn["environments"][_env(environment)]
+    strategies = body["strategies"]
+    for i, seg_ids in (segments or {}).items():
+        if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < len(strategies):
+            raise FlagError(f"{environment} has no strategy {i!r} (it has {len(strategies)})")
+        if seg_ids:
+            strategies[i]["segments"] = list(seg_ids)
+        else:
+            strategies[i].pop("segments", None)
+    ids = user_ids.split(",") if isinstance(user_ids, str) else list(user_ids)
+    clean = ", ".join(dict.fromkeys(str(x).strip() for x in ids if str(x).strip()))
+    at = next((i for i, s in enumerate(strategies) if s.get("name") == "userWithId"), None)
+    if clean and at is None:
+        strategies.insert(0, {"name": "userWithId", "parameters": {"userIds": clean}, "constraints": []})
+    elif clean:
+        strategies[at]["parameters"] = {**(strategies[at].get("parameters") or {}), "userIds": clean}
+    elif at is not None:
+        del strategies[at]
+        if not strategies:
+            body["enabled"] = False
+    return save_flag(session=session, actor=actor, name=name, definition=defn, reason=reason,
+                     expected_version=flag.version, action="flag.targeting")
 
 
 def revert(*, session: Session, actor, name: str, to_version: int, reason: str, expected_version: int | None = None) -> Flag:
     """Make a new version whose definition is that of an earlier version."""
     require(actor, Permission.MANAGE_FLAGS)
-    flag = get_flag(session=session, name=name)
+    flag, _ = _edit(session, name, expected_version)
     old = session.scalar(select(FlagVersion).where(FlagVersion.flag_id == flag.id, FlagVersion.version == to_version))
     if old is None:
         raise FlagError(f"flag {name!r} has no version {to_version}")
-    return save_flag(session=session, actor=actor, name=name, definition=old.snapshot,
-                     expected_version=flag.version if expected_version is None else expected_version,
+    return save_flag(session=session, actor=actor, name=name, definition=old.snapshot, expected_version=flag.version,
                      reason=f"revert to version {to_version}: {_need_reason(reason)}", action="flag.revert")
 
 
@@ -696,7 +763,9 @@ def import_state(*, session: Session, actor, state: dict, environment: str, reas
         for s in strategies:
             if s.get("segments"):
                 s["segments"] = [seg_map.get(x, x) for x in s["segments"]]
-        body = {"enabled": bool(f.get("enabled")), "strategies": strategies}
+        # Unleash serves an enabled feature without strategies to everyone; the store says so explicitly.
+        body = {"enabled": bool(f.get("enabled")),
+                "strategies": strategies or ([everyone_strategy(name)] if f.get("enabled") else [])}
         existing = session.scalar(select(Flag).where(Flag.name == name))
         defn = {"type": f.get("type") if f.get("type") in {t.value for t in FlagType} else FlagType.RELEASE.value,
                 "description": f.get("description") or "", "variants": f.get("variants") or [],

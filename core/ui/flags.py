@@ -1,4 +1,4 @@
-"""Cached loaders for the Feature flags page (cleared after every write)."""
+"""Cached loaders for the Feature flags page (cleared after every write), and the version each editor works on."""
 
 from __future__ import annotations
 
@@ -60,3 +60,37 @@ def clear() -> None:
     """Forget every cached flag read (after a write)."""
     for loader in (flags_table, flag_detail, flag_history, segments, flag_schedules):
         loader.clear()
+
+
+# Optimistic concurrency. The cache above is shared by everyone and moves whenever anyone saves, so the
+# version an editor's save is checked against lives in their own session: the version of each flag they
+# first opened, moved on only by their "Reload" or by their own save made from it.
+LOADED_VERSIONS = "flags_loaded_versions"  # {flag name: version this person is editing}
+FORMS_FOR = "flags_forms_for"  # (flag name, version) the edit forms were filled from
+# Edit-form widgets whose starting value comes from the flag (prefixes: some keys carry the environment).
+FORM_STATE = ("rollout_pct", "target_ids", "target_segments", "variants_editor", "definition_text")
+
+
+def editing_version(name: str, current: int) -> int:
+    """The version of `name` this person is editing (the current one on first opening it); refills the forms
+    from the flag when the flag or that version changes, so no edit started on another version survives."""
+    loaded = st.session_state.setdefault(LOADED_VERSIONS, {})
+    version = loaded.setdefault(name, current)
+    if st.session_state.get(FORMS_FOR) != (name, version):
+        for key in [k for k in st.session_state.keys() if str(k).startswith(FORM_STATE)]:
+            del st.session_state[key]
+        st.session_state[FORMS_FOR] = (name, version)
+    return version
+
+
+def saved(name: str, version: int) -> None:
+    """After this person's own save: they now edit the version it made, unless it skipped someone else's."""
+    loaded = st.session_state.setdefault(LOADED_VERSIONS, {})
+    if loaded.get(name) == version - 1:
+        loaded[name] = version
+
+
+def reload(name: str) -> None:
+    """The "Reload" button: read the flag afresh and edit its newest version."""
+    clear()
+    st.session_state.setdefault(LOADED_VERSIONS, {}).pop(name, None)

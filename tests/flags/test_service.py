@@ -233,3 +233,92 @@ def test_the_worker_job_is_registered_and_runs_due_changes(db_url, session, ops)
     assert "#" in jobs["flags_scheduled_changes"].func()
     session.expire_all()
     assert service.snapshot(service.get_flag(session=session, name="checkout-v2"))["environments"]["development"]["enabled"]
+
+
+def test_a_save_checks_the_version_in_the_database_not_the_one_this_session_read_earlier(session, ops, db_url):
+    from sqlalchemy.orm import Session
+
+    from core.db import get_engine
+
+    _new(session, ops)
+    mine = service.get_flag(session=session, name="checkout-v2")   # read, and kept in this session's memory
+    session.commit()
+    assert mine.version == 1
+    with Session(get_engine(db_url)) as other:                     # another editor saves meanwhile
+        service.toggle(session=other, actor=ops, name="checkout-v2", environment="production", enabled=True,
+                       reason="theirs", expected_version=1)
+        other.commit()
+    for change in (
+        lambda: service.toggle(session=session, actor=ops, name="checkout-v2", environment="development",
+                               enabled=True, reason="mine", expected_version=1),
+        lambda: service.set_rollout(session=session, actor=ops, name="checkout-v2", environment="production",
+                                    percentage=5, reason="mine", expected_version=1),
+        lambda: service.set_targeting(session=session, actor=ops, name="checkout-v2", environment="production",
+                                      user_ids="u1", reason="mine", expected_version=1),
+        lambda: service.revert(session=session, actor=ops, name="checkout-v2", to_version=1, reason="mine",
+                               expected_version=1),
+    ):
+        with pytest.raises(service.StaleFlagError) as err:
+            change()
+        session.rollback()
+        assert "you edited version 1, and it is now version 2 (saved by olivia: theirs)" in str(err.value)
+    assert service.get_flag(session=session, name="checkout-v2").version == 2
+
+
+def test_an_enabled_environment_without_a_strategy_is_refused_and_switching_one_on_adds_a_full_rollout(session, ops):
+    _new(session, ops)
+    defn = service.snapshot(service.get_flag(session=session, name="checkout-v2"))
+    defn["environments"]["production"] = {"enabled": True, "strategies": []}
+    with pytest.raises(service.FlagValidationError, match="production: an enabled flag with no strategy is on for everyone"):
+        service.save_flag(session=session, actor=ops, name="checkout-v2", definition=defn, expected_version=1, reason="x")
+    session.rollback()
+    defn["environments"]["production"]["enabled"] = False        # off with no strategy: allowed
+    service.save_flag(session=session, actor=ops, name="checkout-v2", definition=defn, expected_version=1, reason="x")
+    # Switching it on adds Unleash's default strategy, so "everyone" is written down, not implied.
+    flag = service.toggle(session=session, actor=ops, name="checkout-v2", environment="production", enabled=True, reason="on")
+    assert service.snapshot(flag)["environments"]["production"]["strategies"] == [service.everyone_strategy("checkout-v2")]
+
+
+def test_targeting_never_turns_cleared_user_ids_into_on_for_everyone(session, ops):
+    seg = service.save_segment(session=session, actor=ops, name="beta", reason="beta",
+                               constraints=[{"contextName": "tenant", "operator": "IN", "values": ["acme"]}])
+    _new(session, ops, definition={"environments": {"production": {"enabled": True, "strategies": [
+        {"name": "userWithId", "parameters": {"userIds": "ceo"}, "constraints": []}]}}})
+    engine = lambda: Engine(service.client_state(session=session, environment="production"))  # noqa: E731
+    assert engine().is_enabled("checkout-v2", {"userId": "ceo"}) and not engine().is_enabled("checkout-v2", {"userId": "x"})
+
+    flag = service.set_targeting(session=session, actor=ops, name="checkout-v2", environment="production",
+                                 user_ids=" , ", reason="preview over")
+    assert service.snapshot(flag)["environments"]["production"] == {"enabled": False, "strategies": []}
+    assert not any(engine().is_enabled("checkout-v2", {"userId": u}) for u in ("ceo", "x", "1"))
+    assert "flag.targeting" in set(session.scalars(select(AuditLog.action).where(AuditLog.entity_id == "checkout-v2")))
+
+    # With another strategy left, the flag stays on through it; segments change only where asked.
+    service.set_rollout(session=session, actor=ops, name="checkout-v2", environment="production", percentage=20, reason="ramp")
+    service.toggle(session=session, actor=ops, name="checkout-v2", environment="production", enabled=True, reason="on")
+    flag = service.set_targeting(session=session, actor=ops, name="checkout-v2", environment="production",
+                                 user_ids=["ceo", "cfo", "ceo"], reason="execs first")
+    strategies = service.snapshot(flag)["environments"]["production"]["strategies"]
+    assert [s["name"] for s in strategies] == ["userWithId", "flexibleRollout"]
+    assert strategies[0]["parameters"]["userIds"] == "ceo, cfo"
+    flag = service.set_targeting(session=session, actor=ops, name="checkout-v2", environment="production",
+                                 user_ids="ceo, cfo", segments={1: [seg.id]}, reason="beta tenants only")
+    strategies = service.snapshot(flag)["environments"]["production"]["strategies"]
+    assert "segments" not in strategies[0] and strategies[1]["segments"] == [seg.id]
+    flag = service.set_targeting(session=session, actor=ops, name="checkout-v2", environment="production",
+                                 user_ids="", reason="execs are in the beta anyway")
+    body = service.snapshot(flag)["environments"]["production"]
+    assert body["enabled"] and [s["name"] for s in body["strategies"]] == ["flexibleRollout"]
+    assert body["strategies"][0]["segments"] == [seg.id]
+    with pytest.raises(service.FlagError, match="has no strategy 5"):
+        service.set_targeting(session=session, actor=ops, name="checkout-v2", environment="production",
+                              user_ids="", segments={5: [seg.id]}, reason="x")
+
+
+def test_an_imported_feature_that_is_on_without_strategies_keeps_its_meaning_explicitly(session, ops):
+    state = {"version": 2, "features": [{"name": "legacy", "enabled": True, "strategies": [], "type": "release"}]}
+    service.import_state(session=session, actor=ops, state=state, environment="production", reason="from old Unleash")
+    body = service.snapshot(service.get_flag(session=session, name="legacy"))["environments"]["production"]
+    assert body == {"enabled": True, "strategies": [service.everyone_strategy("legacy")]}
+    assert Engine(state).is_enabled("legacy", {"userId": "7"})
+    assert Engine(service.client_state(session=session, environment="production")).is_enabled("legacy", {"userId": "7"})

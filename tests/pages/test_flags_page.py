@@ -3,6 +3,8 @@ a kill switch flips at once, a toggle needs confirmation, an agent cannot reach 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 PAGE = "pages/flags.py"
@@ -82,5 +84,165 @@ def test_a_second_editor_is_told_the_flag_changed_and_then_sees_the_new_version(
     assert any("changed since you loaded it" in e.value for e in at.error), [e.value for e in at.error]
     at.run()
     assert any("version" in t.value and "experiment" in t.value for t in at.text)
+    # Their version stays the one they loaded until they reload: a second click is refused again.
+    assert any("you are editing version 1" in w.value and "pause the experiment" in w.value for w in at.warning)
+    _button(at, "Set rollout").click().run()
+    assert any("changed since you loaded it" in e.value for e in at.error), [e.value for e in at.error]
+    _button(at, "Reload").click().run()
+    assert not at.warning, [w.value for w in at.warning]
+    at.number_input(key="rollout_pct").set_value(20)
+    at.text_input(key="rollout_reason").input("narrow it")
     _button(at, "Set rollout").click().run()
     assert any("rollout 20%" in s.value for s in at.success), [e.value for e in at.error]
+
+
+def _stored(name):
+    from core.db import session_scope
+    from core.flags import service
+
+    with session_scope() as s:
+        return service.snapshot(service.get_flag(session=s, name=name))
+
+
+def _as_admin(change):
+    """Run change(session, admin) in its own transaction: someone else's save, outside the page."""
+    from sqlalchemy import select
+
+    from core.auth.models import User
+    from core.db import session_scope
+
+    from core.ui import flags as data
+
+    with session_scope() as s:
+        result = change(s, s.scalar(select(User).where(User.username == "admin")))
+    data.clear()  # what a save through the page does too, so the page lists a flag made here at once
+    return result
+
+
+def test_two_editors_on_the_page_the_second_definition_save_is_refused_not_saved_over_the_first(app_as):
+    first = _open(app_as, "admin", "new-checkout-upsell")
+    second = _open(app_as, "ops", "new-checkout-upsell")
+    snap = _stored("new-checkout-upsell")  # what both of them loaded
+    loaded = snap["version"]
+
+    first.text_area(key="definition_text").input(json.dumps({**snap, "description": "first editor's words"}))
+    first.text_input(key="definition_reason").input("clearer description")
+    _button(first, "Save definition").click().run()
+    assert any("definition saved" in s.value for s in first.success), [e.value for e in first.error]
+
+    # The second editor started from the same version and saves after the first (the cache was cleared by it).
+    second.text_area(key="definition_text").input(json.dumps({**snap, "description": "second editor's words"}))
+    second.text_input(key="definition_reason").input("my own wording")
+    _button(second, "Save definition").click().run()
+    assert any("changed since you loaded it" in e.value and f"it is now version {loaded + 1}" in e.value
+               and "admin" in e.value for e in second.error), [e.value for e in second.error]
+    assert _stored("new-checkout-upsell")["description"] == "first editor's words"
+    assert any(f"version {loaded + 1}" in t.value for t in second.text), [t.value for t in second.text]
+
+    # Reload shows the first editor's change in the form; a save from there goes through.
+    _button(second, "Reload").click().run()
+    text = second.text_area(key="definition_text").value
+    assert "first editor's words" in text
+    second.text_area(key="definition_text").input(text.replace("first editor's words", "both editors' words"))
+    second.text_input(key="definition_reason").input("merged wording")
+    _button(second, "Save definition").click().run()
+    assert any("definition saved" in s.value for s in second.success), [e.value for e in second.error]
+    assert _stored("new-checkout-upsell")["description"] == "both editors' words"
+
+
+def test_two_editors_on_the_page_the_second_targeting_save_is_refused(app_as):
+    first = _open(app_as, "admin", "maintenance-banner")
+    second = _open(app_as, "ops", "maintenance-banner")
+    first.text_input(key="target_ids:production").input("alice")
+    first.text_input(key="target_reason").input("alice checks the banner")
+    _button(first, "Save targeting").click().run()
+    assert any("targeting saved for production" in s.value for s in first.success), [e.value for e in first.error]
+
+    second.text_input(key="target_ids:production").input("bob")
+    second.text_input(key="target_reason").input("bob checks the banner")
+    _button(second, "Save targeting").click().run()
+    assert any("changed since you loaded it" in e.value for e in second.error), [e.value for e in second.error]
+    ids = [s["parameters"]["userIds"] for s in _stored("maintenance-banner")["environments"]["production"]["strategies"]
+           if s["name"] == "userWithId"]
+    assert ids == ["alice"]
+
+
+def test_clearing_the_user_ids_keeps_the_other_strategies_and_their_segments(app_as):
+    before = _stored("bulk-export-api")["environments"]["production"]
+    assert [s["name"] for s in before["strategies"]] == ["userWithId", "default"] and before["enabled"]
+    at = _open(app_as, "ops", "bulk-export-api")
+    at.text_input(key="target_ids:production").input("")
+    at.text_input(key="target_reason").input("the pilot accounts moved to the enterprise plan")
+    _button(at, "Save targeting").click().run()
+    assert any("targeting saved for production" in s.value for s in at.success), [e.value for e in at.error]
+    after = _stored("bulk-export-api")["environments"]["production"]
+    assert after == {"enabled": True, "strategies": before["strategies"][1:]}
+
+
+def test_clearing_the_only_user_id_strategy_switches_the_flag_off_never_on_for_everyone(app_as):
+    from core.db import session_scope
+    from core.flags import service
+    from core.flags.evaluator import Engine
+
+    _as_admin(lambda s, admin: service.create_flag(
+        session=s, actor=admin, name="vip-preview", reason="preview for one customer", definition={"environments": {
+            "production": {"enabled": True, "strategies": [
+                {"name": "userWithId", "parameters": {"userIds": "ceo-of-acme"}, "constraints": []}]}}}))
+    at = _open(app_as, "ops", "vip-preview")
+    at.text_input(key="target_ids:production").input("  ")
+    at.text_input(key="target_reason").input("preview over")
+    _button(at, "Save targeting").click().run()
+    assert any("now off in production" in s.value for s in at.success), [e.value for e in at.error]
+    assert _stored("vip-preview")["environments"]["production"] == {"enabled": False, "strategies": []}
+    with session_scope() as s:
+        engine = Engine(service.client_state(session=s, environment="production"))
+    assert not any(engine.is_enabled("vip-preview", {"userId": u}) for u in ("ceo-of-acme", "someone", "1"))
+
+
+def test_segments_change_only_on_the_strategy_they_were_picked_for(app_as):
+    from core.flags import service
+
+    def make(s, admin):
+        segs = {g.name: g.id for g in service.list_segments(session=s)}
+        service.create_flag(session=s, actor=admin, name="two-strategies", reason="staged launch", definition={
+            "environments": {"production": {"enabled": True, "strategies": [
+                {"name": "flexibleRollout", "parameters": {"rollout": "30", "stickiness": "default", "groupId": "two-strategies"},
+                 "constraints": [], "segments": [segs["eu-tenants"]]},
+                {"name": "default", "parameters": {},
+                 "constraints": [{"contextName": "plan", "operator": "IN", "values": ["pro"]}]}]}}})
+        return segs
+
+    segs = _as_admin(make)
+    at = _open(app_as, "ops", "two-strategies")
+    at.multiselect(key="target_segments:production:1").set_value(["enterprise-accounts"])
+    at.text_input(key="target_reason").input("pro plan only for enterprise accounts")
+    _button(at, "Save targeting").click().run()
+    assert any("targeting saved for production" in s.value for s in at.success), [e.value for e in at.error]
+    rollout, default = _stored("two-strategies")["environments"]["production"]["strategies"]
+    assert rollout["segments"] == [segs["eu-tenants"]]
+    assert default["segments"] == [segs["enterprise-accounts"]]
+    assert default["constraints"] == [{"contextName": "plan", "operator": "IN", "values": ["pro"]}]
+
+
+def test_switching_flags_refills_the_definition_box_with_the_selected_flag(app_as):
+    at = _open(app_as, "ops", "ai-reply-suggestions")
+    assert json.loads(at.text_area(key="definition_text").value)["name"] == "ai-reply-suggestions"
+    at.selectbox(key="flags_selected").set_value("dark-mode").run()
+    assert json.loads(at.text_area(key="definition_text").value)["name"] == "dark-mode"
+
+
+
+def test_a_flag_stored_on_with_no_strategy_before_the_fix_is_shown_as_on_for_everyone(app_as):
+    from sqlalchemy import select, update
+
+    from core.db import session_scope
+    from core.flags.models import Flag, FlagEnvironment
+    from core.ui import flags as data
+
+    with session_scope() as s:  # what the old targeting form could store
+        flag_id = s.scalar(select(Flag.id).where(Flag.name == "new-checkout-upsell"))
+        s.execute(update(FlagEnvironment).where(FlagEnvironment.flag_id == flag_id, FlagEnvironment.environment == "development")
+                  .values(enabled=True, strategies=[]))
+    data.clear()
+    at = _open(app_as, "ops", "new-checkout-upsell")
+    assert any("On for everyone: no strategy" in e.value for e in at.error), [e.value for e in at.error]
