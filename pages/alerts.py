@@ -12,6 +12,7 @@ from core.monitoring.alertmanager import SilenceError
 from core.monitoring.errors import MonitoringUnavailable, QueryError
 from core.ui import monitoring as data
 from core.ui.context import flash, page_user, show_flash
+from core.ui.widgets import md_escape
 
 user = page_user(Permission.VIEW_MONITORING)
 may_silence = has_permission(user.role, Permission.MANAGE_SILENCES)
@@ -31,7 +32,7 @@ def _guard(fn, *args):
     except MonitoringUnavailable as exc:
         data.unavailable_banner(exc)
     except QueryError as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))
     return None
 
 
@@ -90,7 +91,7 @@ with tabs["History & triage"]:
                                                        labels=iv["_labels"], starts_at=iv["starts_at"],
                                                        ends_at=iv["ends_at"], verdict=verdict, note=note)
                         except (triage.TriageError, PermissionDenied) as exc:
-                            st.error(str(exc))
+                            st.error(md_escape(str(exc)))
                         else:
                             data.clear()
                             flash(f"Saved: {iv['alertname']} marked {verdict}.")
@@ -136,7 +137,7 @@ if may_silence:
                             sid = service.create_silence(session=s, actor=user, matchers=matchers,
                                                          duration=timedelta(hours=hours), comment=comment)
                     except (SilenceError, QueryError, PermissionDenied) as exc:
-                        st.error(str(exc))
+                        st.error(md_escape(str(exc)))
                     except MonitoringUnavailable as exc:
                         data.unavailable_banner(exc)
                     else:
@@ -154,7 +155,7 @@ if may_silence:
                             with session_scope() as s:
                                 service.expire_silence(session=s, actor=user, silence_id=sid)
                         except (SilenceError, QueryError, PermissionDenied) as exc:
-                            st.error(str(exc))
+                            st.error(md_escape(str(exc)))
                         except MonitoringUnavailable as exc:
                             data.unavailable_banner(exc)
                         else:

@@ -15,6 +15,7 @@ from core.feedback.models import FeedbackKind, RoadmapStatus
 from core.feedback.service import FeedbackError
 from core.ui import feedback as data
 from core.ui.context import flash, page_user, show_flash
+from core.ui.widgets import md_escape
 
 user = page_user(Permission.VIEW_FEEDBACK)
 can_manage = has_permission(user.role, Permission.MANAGE_ROADMAP)
@@ -173,7 +174,7 @@ with tab_explorer:
                             flash(f"Linked {len(chosen)} feedback item(s) to the roadmap item.")
                             st.rerun()
                         except FeedbackError as exc:
-                            st.error(str(exc))
+                            st.error(md_escape(str(exc)))
 
 with tab_themes:
     t1, t2 = st.columns(2)
@@ -245,7 +246,7 @@ with tab_roadmap:
                     flash("Roadmap item added.")
                     st.rerun()
                 except FeedbackError as exc:
-                    st.error(str(exc))
+                    st.error(md_escape(str(exc)))
         if items:
             with b, st.form("fb_roadmap_status"):
                 st.markdown("**Change status**")
@@ -263,7 +264,7 @@ with tab_roadmap:
                         flash("Status saved.")
                         st.rerun()
                     except FeedbackError as exc:
-                        st.error(str(exc))
+                        st.error(md_escape(str(exc)))
             tickets = data.feature_tickets()
             with c, st.form("fb_roadmap_ticket"):
                 st.markdown("**Link a feature ticket**")
@@ -283,7 +284,7 @@ with tab_roadmap:
                         flash(f"AC-{int(tid)} linked.")
                         st.rerun()
                     except FeedbackError as exc:
-                        st.error(str(exc))
+                        st.error(md_escape(str(exc)))
 
 with tab_followups:
     st.caption("An NPS of 6 or less from a paying account opens a follow-up for the account's owner.")
@@ -318,4 +319,4 @@ with tab_followups:
                         flash("Follow-up done.")
                         st.rerun()
                     except FeedbackError as exc:
-                        st.error(str(exc))
+                        st.error(md_escape(str(exc)))

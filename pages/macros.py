@@ -8,6 +8,7 @@ from core.db import session_scope
 from core.loop import macros as service
 from core.ui import loop as data
 from core.ui.context import flash, page_user, show_flash
+from core.ui.widgets import md_escape
 
 user = page_user(Permission.MANAGE_MACROS)
 st.title("Macros")
@@ -29,7 +30,7 @@ def _save(action, success: str) -> None:
         flash(success)
         st.rerun()
     except (service.MacroError, PermissionDenied) as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))
 
 
 def _links_text(links: list[dict]) -> str:

@@ -8,6 +8,7 @@ from core.monitoring.errors import MonitoringUnavailable, QueryError
 from core.monitoring.queries import PANELS
 from core.ui import monitoring as data
 from core.ui.context import page_user
+from core.ui.widgets import md_escape
 
 page_user(Permission.VIEW_MONITORING)
 st.title("Monitoring")
@@ -22,7 +23,7 @@ except MonitoringUnavailable as exc:
     data.unavailable_banner(exc)
     st.stop()
 except QueryError as exc:
-    st.error(str(exc))
+    st.error(md_escape(str(exc)))
     uptime = None
 
 st.subheader("Uptime per probe")

@@ -9,6 +9,7 @@ from core.tickets.enums import Channel
 from core.tickets.intake import DESCRIPTION_MAX, SUBJECT_MAX, IntakeError
 from core.ui import tickets as data
 from core.ui.context import page_user
+from core.ui.widgets import md_escape
 
 user = page_user(Permission.CREATE_TICKET_STAFF)
 st.title("New ticket")
@@ -36,6 +37,6 @@ if submitted:
         st.success(f"Created {ref}: {cat} ({conf:.0%} confidence), {prio} priority.")
     except IntakeError as exc:
         for message in exc.errors.values():
-            st.error(message)
+            st.error(md_escape(message))
     except service.PermissionDenied as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))

@@ -45,7 +45,7 @@ with tab_new:
             st.rerun()
         except IntakeError as exc:
             for message in exc.errors.values():
-                st.error(message)
+                st.error(md_escape(message))
 
 with tab_mine:
     render_portal_notes(user.contact_id)
@@ -76,7 +76,7 @@ with tab_mine:
                             flash("Reply sent.")
                             st.rerun()
                         except (IntakeError, service.TicketError, service.TicketNotFound) as exc:
-                            st.error(str(exc))
+                            st.error(md_escape(str(exc)))
                 if t["status"] != "solved" and st.button("Close this request (it's solved)"):
                     try:
                         with session_scope() as s:
@@ -84,7 +84,7 @@ with tab_mine:
                         flash(f"{t['reference']} closed. Thank you!")
                         st.rerun()
                     except (service.TicketError, service.TicketNotFound) as exc:
-                        st.error(str(exc))
+                        st.error(md_escape(str(exc)))
 
 if tab_fb:
     with tab_fb[0]:

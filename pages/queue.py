@@ -113,7 +113,7 @@ if len(selected) > 1 and has_permission(user.role, Permission.BULK_REASSIGN):
                 flash(f"Reassigned {n} tickets.")
                 st.rerun()
             except (service.StaleTicket, service.TicketError, service.PermissionDenied) as exc:
-                st.error(str(exc))
+                st.error(md_escape(str(exc)))
 
 ticket_id = selected[0] if len(selected) == 1 else None
 if ticket_id is None and len(rows) == 1 and not selected:
@@ -164,16 +164,16 @@ def _apply(action, success: str) -> None:
         flash(success)
         st.rerun()
     except service.StaleTicket as exc:
-        st.warning(str(exc))
+        st.warning(md_escape(str(exc)))
         cur = exc.current
         st.info(f"Current state: {cur['status']}, {cur['priority']}, team {team_names.get(cur['team_id'], '-')}, "
                 f"assignee {agent_names.get(cur['assignee_id'], 'unassigned')} (version {cur['version']}). "
                 "Nothing was changed.")
     except IntakeError as exc:
         for msg in exc.errors.values():
-            st.error(msg)
+            st.error(md_escape(msg))
     except (service.TicketError, service.PermissionDenied, ValueError) as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))
 
 
 with right:

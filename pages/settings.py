@@ -9,6 +9,7 @@ from core.db import session_scope
 from core.ui import channels as data
 from core.ui import tickets as ticket_data
 from core.ui.context import flash, page_user, show_flash
+from core.ui.widgets import md_escape
 
 user = page_user(Permission.MANAGE_SETTINGS)
 st.title("Settings")
@@ -52,7 +53,7 @@ def _save(key: str, enabled: bool, config: dict) -> None:
         flash(f"{key.title()} settings saved.")
         st.rerun()
     except (service.ChannelConfigError, PermissionDenied) as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))
 
 
 def _run(key: str, func):
@@ -135,7 +136,7 @@ def _provider_tab(key: str, fields: list[tuple[str, str]], token_env: str) -> No
         try:
             st.code("\n".join(_run(key, lambda: run_sync(key)).lines()), language=None)
         except ProviderBusy as exc:
-            st.warning(str(exc))
+            st.warning(md_escape(str(exc)))
         except ProviderError as exc:
             st.error(f"{key.title()} is not ready.")
             st.code(str(exc), language=None)

@@ -8,6 +8,7 @@ from core.auth.roles import Permission, PermissionDenied, Role
 from core.db import session_scope
 from core.ui import tickets as data
 from core.ui.context import flash, page_user, show_flash
+from core.ui.widgets import md_escape
 
 user = page_user(Permission.MANAGE_USERS)
 st.title("Users")
@@ -38,7 +39,7 @@ with c1, st.form("add_user", clear_on_submit=True):
             flash(f"User {username} added.")
             st.rerun()
         except (service.UserError, PermissionDenied) as exc:
-            st.error(str(exc))
+            st.error(md_escape(str(exc)))
 
 with c2, st.form("toggle_user"):
     st.subheader("Enable or disable")
@@ -51,4 +52,4 @@ with c2, st.form("toggle_user"):
             flash(f"{who} {active}.")
             st.rerun()
         except (service.UserError, PermissionDenied) as exc:
-            st.error(str(exc))
+            st.error(md_escape(str(exc)))

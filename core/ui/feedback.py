@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import streamlit as st
 
 from core.db import session_scope
+from core.ui.widgets import md_escape
 
 TTL = 60
 
@@ -177,7 +178,7 @@ def render_ticket_roadmap(user, ticket_id: int) -> None:
                 flash(f"AC-{ticket_id} linked to the roadmap.")
                 st.rerun()
             except FeedbackError as exc:
-                st.error(str(exc))
+                st.error(md_escape(str(exc)))
 
 
 def render_my_followups(user) -> None:
@@ -203,7 +204,7 @@ def render_my_followups(user) -> None:
                     flash(f"Follow-up #{f['id']} done.")
                     st.rerun()
                 except FeedbackError as exc:
-                    st.error(str(exc))
+                    st.error(md_escape(str(exc)))
 
 
 # --- the portal widget --------------------------------------------------------------------------------
@@ -272,7 +273,7 @@ def render_portal_feedback(user, *, page: str | None = None) -> None:
                     flash("Thank you! Your feedback reaches our product team.")
                     st.rerun()
                 except FeedbackError as exc:
-                    st.error(str(exc))
+                    st.error(md_escape(str(exc)))
 
 
 def _nps_survey(user) -> None:
@@ -303,7 +304,7 @@ def _nps_survey(user) -> None:
             flash("Thank you for your answer!" if sent else "We won't ask again for a while.")
             st.rerun()
         except FeedbackError as exc:
-            st.error(str(exc))
+            st.error(md_escape(str(exc)))
 
 
 def _csat_prompts(user, prompts: list[dict], wanted: str | None) -> None:
@@ -342,6 +343,6 @@ def _csat_prompts(user, prompts: list[dict], wanted: str | None) -> None:
                             flash(f"Thank you! Your rating of {p['reference']} was saved.")
                             st.rerun()
                         except FeedbackError as exc:
-                            st.error(str(exc))
+                            st.error(md_escape(str(exc)))
         if len(prompts) > CSAT_PROMPTS_SHOWN:
             st.caption(f"{len(prompts) - CSAT_PROMPTS_SHOWN} more solved requests are waiting for your rating.")

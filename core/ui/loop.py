@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.db import session_scope
+from core.ui.widgets import md_escape
 
 TTL = 30
 
@@ -135,10 +136,10 @@ def render_ticket_macros(user, t: dict) -> None:
             st.rerun()
         except IntakeError as exc:
             for msg in exc.errors.values():
-                st.error(msg)
+                st.error(md_escape(msg))
         except (macro_service.MacroError, fix_service.FixError, tickets.TicketError, tickets.TicketNotFound,
                 PermissionDenied) as exc:
-            st.error(str(exc))
+            st.error(md_escape(str(exc)))
 
     rows = macro_list(None)
     top = [r for r in most_used(30, 3) if r["uses"]]

@@ -9,6 +9,7 @@ from core.auth.roles import Role
 from core.config import get_settings
 from core.ui import state
 from core.ui.nav import pages_for
+from core.ui.widgets import md_escape
 
 LOGIN_SLEEP_ENV = "AUTH_LOGIN_SLEEP"
 
@@ -88,7 +89,7 @@ def _login_page(auth: stauth.Authenticate) -> None:
             auth.login(location="main", key="login",
                        fields={"Form name": "Log in", "Username": "Username", "Password": "Password", "Login": "Log in"})
         except Exception as exc:  # the library raises on e.g. too many attempts
-            st.error(str(exc))
+            st.error(md_escape(str(exc)))
         if st.session_state.get(state.AUTH_STATUS) is False:
             st.error("Wrong username or password.")
         elif st.session_state.get(state.AUTH_STATUS):
