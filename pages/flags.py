@@ -277,7 +277,7 @@ with tabs["History"]:
     for h in hist:
         with st.expander(f"v{h['version']} · {h['at']:%Y-%m-%d %H:%M} UTC · {h['actor']}", expanded=h is hist[0]):
             st.text(f"Why: {h['reason']}")
-            st.code("\n".join(h["changes"]) or "(no change)", language="diff")
+            st.code("\n".join(h["changes"]) or "(the flag's own definition did not change)", language="diff")
     if may_manage and len(hist) > 1:
         with st.form("revert"):
             to = st.selectbox("Revert to version", [h["version"] for h in hist[1:]], key="revert_to")
@@ -309,8 +309,11 @@ with tabs["Segments"]:
     segs = data.segments()
     if segs:
         st.dataframe(pd.DataFrame([{"id": g["id"], "segment": g["name"], "description": g["description"],
-                                    "constraints": json.dumps(g["constraints"], ensure_ascii=False)} for g in segs]),
+                                    "constraints": json.dumps(g["constraints"], ensure_ascii=False),
+                                    "used by": ", ".join(g["used_by"])} for g in segs]),
                      hide_index=True, width="stretch")
+        st.caption("Changing a segment's constraints makes a new version of every flag that uses it, "
+                   "so each flag's history shows the change.")
     if may_manage:
         with st.form("segment"):
             name = st.text_input("Segment name", key="segment_name")

@@ -7,7 +7,8 @@ moved on meanwhile, StaleFlagError says so and carries the current version (and 
 An enabled environment always has at least one strategy, as in Unleash's server: with none, an Unleash
 client serves the flag to everyone without anyone having said so. A save that would leave one is refused;
 switching on an environment that has none adds Unleash's default strategy (a 100% rollout) so "on for
-everyone" is explicit; removing the last strategy through targeting switches the environment off.
+everyone" is explicit; removing the last strategy through targeting switches the environment off. A
+segment change makes a new version of every flag that uses the segment.
 """
 
 from __future__ import annotations
@@ -562,7 +563,7 @@ def delete_flag(*, session: Session, actor, name: str, reason: str) -> None:
 
 def save_segment(*, session: Session, actor, name: str, constraints: list[dict], description: str = "",
                  reason: str) -> FlagSegment:
-    """Create or replace a segment (a named list of constraints)."""
+    """Create or replace a segment (a named list of constraints); a new version of every flag that uses it."""
     require(actor, Permission.MANAGE_FLAGS)
     reason = _need_reason(reason)
     errors: list[str] = []
@@ -572,6 +573,7 @@ def save_segment(*, session: Session, actor, name: str, constraints: list[dict],
     if errors:
         raise FlagValidationError(errors)
     seg = session.scalar(select(FlagSegment).where(FlagSegment.name == name))
+    before = copy.deepcopy(seg.constraints or []) if seg is not None else None
     if seg is None:
         seg = FlagSegment(name=name)
         session.add(seg)
@@ -581,7 +583,29 @@ def save_segment(*, session: Session, actor, name: str, constraints: list[dict],
     session.flush()
     record(session=session, actor=actor, action="flag_segment.save", entity="flag_segment", entity_id=seg.id,
            details={"name": name, "constraints": constraints, "reason": reason})
+    if before is not None and before != seg.constraints:
+        changes = diff({"constraints": before}, {"constraints": seg.constraints})
+        summary = "; ".join(changes[:3]) + (f"; and {len(changes) - 3} more" if len(changes) > 3 else "")
+        for flag_name in flags_using_segment(session=session, segment_id=seg.id):
+            _version_for_segment(session, flag_name, actor, f"segment {name!r} changed ({summary}): {reason}")
     return seg
+
+
+def flags_using_segment(*, session: Session, segment_id: int) -> list[str]:
+    """Names of the flags with a strategy, in any environment, limited to this segment."""
+    return list(session.scalars(
+        select(Flag.name).join(FlagEnvironment, FlagEnvironment.flag_id == Flag.id)
+        .where(FlagEnvironment.strategies.contains([{"segments": [segment_id]}])).distinct().order_by(Flag.name)))
+
+
+def _version_for_segment(session: Session, name: str, actor, reason: str) -> None:
+    # The flag's own definition is unchanged, but it now evaluates differently: a version names the change
+    # in its history and tells anyone editing the flag that it moved. updated_at stays, because the stale
+    # marker asks whether anyone still changes the flag itself.
+    flag = _lock(session, name)
+    flag.version += 1
+    session.flush()
+    _new_version(session, flag, actor, reason, "flag.segment")
 
 
 def delete_segment(*, session: Session, actor, name: str, reason: str) -> None:
@@ -591,10 +615,9 @@ def delete_segment(*, session: Session, actor, name: str, reason: str) -> None:
     seg = session.scalar(select(FlagSegment).where(FlagSegment.name == name))
     if seg is None:
         raise FlagError(f"no segment named {name!r}")
-    users = [e.flag.name for e in session.scalars(select(FlagEnvironment))
-             if any(seg.id in (s.get("segments") or []) for s in e.strategies or [])]
+    users = flags_using_segment(session=session, segment_id=seg.id)
     if users:
-        raise FlagError(f"segment {name!r} is used by {', '.join(sorted(set(users)))}")
+        raise FlagError(f"segment {name!r} is used by {', '.join(users)}")
     record(session=session, actor=actor, action="flag_segment.delete", entity="flag_segment", entity_id=seg.id,
            details={"name": name, "reason": reason})
     session.delete(seg)

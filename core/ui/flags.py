@@ -42,7 +42,8 @@ def segments() -> list[dict]:
     from core.flags import service
 
     with session_scope() as s:
-        return [{"id": g.id, "name": g.name, "description": g.description, "constraints": g.constraints}
+        return [{"id": g.id, "name": g.name, "description": g.description, "constraints": g.constraints,
+                 "used_by": service.flags_using_segment(session=s, segment_id=g.id)}
                 for g in service.list_segments(session=s)]
 
 

@@ -315,6 +315,36 @@ def test_targeting_never_turns_cleared_user_ids_into_on_for_everyone(session, op
                               user_ids="", segments={5: [seg.id]}, reason="x")
 
 
+def test_a_segment_change_is_a_new_version_of_every_flag_that_uses_it(session, ops):
+    seg = service.save_segment(session=session, actor=ops, name="enterprise", reason="plans",
+                               constraints=[{"contextName": "plan", "operator": "IN", "values": ["enterprise"]}])
+    _new(session, ops, name="uses-it", definition={"environments": {"development": {"enabled": True, "strategies": [
+        {"name": "default", "parameters": {}, "constraints": [], "segments": [seg.id]}]}}})
+    _new(session, ops, name="does-not")
+    editing = service.get_flag(session=session, name="uses-it").version
+    service.save_segment(session=session, actor=ops, name="enterprise", reason="pro customers asked for it too",
+                         constraints=[{"contextName": "plan", "operator": "IN", "values": ["enterprise", "pro"]}])
+    session.commit()
+    latest = service.history(session=session, name="uses-it")[0]
+    assert latest["version"] == editing + 1 and latest["actor"] == "olivia"
+    assert latest["reason"].startswith("segment 'enterprise' changed (constraints[0].values: ")
+    assert latest["reason"].endswith('["enterprise", "pro"]): pro customers asked for it too')
+    assert service.get_flag(session=session, name="does-not").version == 1
+    assert "flag.segment" in set(session.scalars(select(AuditLog.action).where(AuditLog.entity_id == "uses-it")))
+    # Someone editing the flag from before the segment change is told it moved, and why.
+    defn = service.snapshot(service.get_flag(session=session, name="uses-it"))
+    with pytest.raises(service.StaleFlagError, match="segment 'enterprise' changed"):
+        service.save_flag(session=session, actor=ops, name="uses-it", definition=dict(defn, description="x"),
+                          expected_version=editing, reason="x")
+    session.rollback()
+    # Saving the same constraints again (a description, an import) changes no flag.
+    service.save_segment(session=session, actor=ops, name="enterprise", description="paying plans", reason="wording",
+                         constraints=[{"contextName": "plan", "operator": "IN", "values": ["enterprise", "pro"]}])
+    assert service.get_flag(session=session, name="uses-it").version == editing + 1
+    with pytest.raises(service.FlagError, match="used by uses-it"):
+        service.delete_segment(session=session, actor=ops, name="enterprise", reason="x")
+
+
 def test_an_imported_feature_that_is_on_without_strategies_keeps_its_meaning_explicitly(session, ops):
     state = {"version": 2, "features": [{"name": "legacy", "enabled": True, "strategies": [], "type": "release"}]}
     service.import_state(session=session, actor=ops, state=state, environment="production", reason="from old Unleash")

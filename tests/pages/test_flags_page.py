@@ -246,3 +246,20 @@ def test_a_flag_stored_on_with_no_strategy_before_the_fix_is_shown_as_on_for_eve
     data.clear()
     at = _open(app_as, "ops", "new-checkout-upsell")
     assert any("On for everyone: no strategy" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_a_segment_change_shows_in_the_history_of_the_flags_that_use_it(app_as):
+    at = _open(app_as, "ops", "bulk-export-api")
+    at.text_input(key="segment_name").input("enterprise-accounts")
+    at.text_input(key="segment_description").input("Enterprise and business plans")
+    at.text_area(key="segment_constraints").input(
+        '[{"contextName": "plan", "operator": "IN", "values": ["enterprise", "business"]}]')
+    at.text_input(key="segment_reason").input("business plan gets enterprise features")
+    _button(at, "Save segment").click().run()
+    assert any("Segment enterprise-accounts saved" in s.value for s in at.success), [e.value for e in at.error]
+    assert any(t.value.startswith("Why: segment 'enterprise-accounts' changed (constraints[0].values: ")
+               and t.value.endswith("business plan gets enterprise features") for t in at.text), [t.value for t in at.text]
+    # The flag moved on under the editor too: they are told, and Reload takes them to the new version.
+    assert any("changed since you loaded it" in w.value for w in at.warning), [w.value for w in at.warning]
+    _button(at, "Reload").click().run()
+    assert not at.warning, [w.value for w in at.warning]
