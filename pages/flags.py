@@ -12,6 +12,7 @@ from core.flags import service
 from core.flags.models import Flag, FlagType, ScheduleAction
 from core.ui import flags as data
 from core.ui.context import flash, page_user, show_flash
+from core.ui.widgets import md_escape
 
 user = page_user(Permission.VIEW_FLAGS)
 may_manage = has_permission(user.role, Permission.MANAGE_FLAGS)
@@ -34,7 +35,7 @@ def _write(action, success) -> bool:
         # Show the new version; the editor's own version stays until they press Reload, so nothing they
         # typed on the old one can be saved over the change they have not seen.
         data.clear()
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))
         return False
     except service.FlagValidationError as exc:
         st.error("Not saved:")
@@ -42,7 +43,7 @@ def _write(action, success) -> bool:
             st.text(f"• {e}")
         return False
     except (service.FlagError, PermissionDenied) as exc:
-        st.error(f"Not saved: {exc}")
+        st.error(f"Not saved: {md_escape(str(exc))}")
         return False
     data.clear()
     if made:
@@ -120,7 +121,7 @@ reload_col.button("Reload", key="flags_reload", on_click=data.reload, args=(sele
                   help="Read the flag afresh and edit its newest version (unsaved edits are dropped).")
 if may_manage and flag["version"] > loaded_version:
     last = data.flag_history(selected)[0]
-    by = f" (saved by {last['actor']}: {last['reason']})" if last["version"] == flag["version"] else ""
+    by = f" (saved by {md_escape(last['actor'])}: {md_escape(last['reason'])})" if last["version"] == flag["version"] else ""
     st.warning(f"{selected} changed since you loaded it: you are editing version {loaded_version}, and it is now "
                f"version {flag['version']}{by}. Your saves are refused until you press Reload, which shows the new "
                "version and drops your unsaved edits.")
