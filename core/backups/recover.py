@@ -110,15 +110,21 @@ def _quoted(dbname: str) -> str:
     return '"' + dbname.replace('"', '""') + '"'
 
 
+# application_name of the release lock's connection (core.releases.lock): a release that restores its
+# pre-deploy backup keeps holding its lock on the old database through the switch.
+LOCK_APPLICATION = "aftercare:release-lock"
+
+
 def stop_writes(url: str) -> int:
-    """Make url's database refuse writes from new sessions and end the other sessions of our role on it;
-    returns how many sessions were ended."""
+    """Make url's database refuse writes from new sessions and end the other sessions of our role on it
+    (all but a release lock's); returns how many sessions were ended."""
     live = make_url(url).database
     with admin_connection(url) as conn:
         conn.execute(text(f"ALTER DATABASE {_quoted(live)} SET default_transaction_read_only = on"))
         return len(conn.execute(text(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = :d AND usename = current_user AND pid <> pg_backend_pid()"), {"d": live}).all())
+            "WHERE datname = :d AND usename = current_user AND pid <> pg_backend_pid() "
+            "AND application_name IS DISTINCT FROM :lock"), {"d": live, "lock": LOCK_APPLICATION}).all())
 
 
 def allow_writes(url: str) -> None:

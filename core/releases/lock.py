@@ -50,8 +50,13 @@ class ReleaseLockHandle:
     """Holds the advisory lock for as long as the object lives (use it as a context manager)."""
 
     def __init__(self, url: str, *, actor: str, purpose: str = "release"):
+        from core.backups.recover import LOCK_APPLICATION, writable_url
+
         self.url, self.actor, self.purpose = url, actor, purpose
-        self._engine = create_engine(url, poolclass=pool.NullPool)
+        # Its own name and writes allowed: a restore during the release makes the old database read-only and
+        # ends the other sessions there, but not this one, so the lock and its row outlive the switch.
+        self._engine = create_engine(writable_url(url), poolclass=pool.NullPool,
+                                     connect_args={"application_name": LOCK_APPLICATION})
         self._conn = None
 
     def __enter__(self) -> "ReleaseLockHandle":

@@ -386,7 +386,11 @@ def run_release(*, url: str, actor: str, options: ReleaseOptions | None = None,
 
 
 def _record(result: ReleaseResult, *, actor: str, progress: Callable[[str], None]) -> None:
-    urls = [result.url] + ([u for u in [result.rollback.get("previous_url")] if u] if result.rollback else [])
+    from core.backups.recover import writable_url
+
+    # After a restore the previous (upgraded) database is kept read-only; the record is the one write it takes.
+    urls = [result.url] + ([writable_url(u) for u in [result.rollback.get("previous_url")] if u]
+                           if result.rollback else [])
     for u in urls:
         if not _has_deployments(u):
             progress(f"note: the deployment was not recorded: {u.rsplit('/', 1)[-1]} has no deployments table "
