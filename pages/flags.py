@@ -61,6 +61,13 @@ def _describe(strategy: dict) -> str:
     return strategy["name"] + (f" {pct}%" if pct is not None else "") + (f", {n} constraint{'s' * (n != 1)}" if n else "")
 
 
+def _switched(name: str, env: str, target: str, *, had_strategy: bool) -> str:
+    if target == "on" and not had_strategy:
+        return (f"{name} is on in {env}. It had no strategy there, so a 100% rollout was added (as Unleash does); "
+                "set a lower rollout or user ids to narrow it.")
+    return f"{name} is {target} in {env}."
+
+
 def _targeting_saved(saved_flag, env: str) -> str:
     body = next(e for e in saved_flag.environments if e.environment == env)
     if not body.enabled and not body.strategies:
@@ -163,7 +170,7 @@ with tabs["Switch"]:
                 else:
                     _write(lambda s: service.toggle(session=s, actor=user, name=selected, environment=env,
                                                     enabled=target == "on", reason=reason, expected_version=loaded_version),
-                           f"{selected} is {target} in {env}.")
+                           _switched(selected, env, target, had_strategy=bool(flag["environments"][env]["strategies"])))
 
 with tabs["Rollout & targeting"]:
     if may_manage:

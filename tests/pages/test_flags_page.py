@@ -44,6 +44,8 @@ def test_a_rollout_change_without_a_reason_is_refused(app_as):
 
 
 def test_toggle_needs_confirmation_and_a_kill_switch_flips_at_once(app_as):
+    from core.flags import service
+
     at = _open(app_as, "ops", "dark-mode")
     at.selectbox(key="toggle_env").set_value("production")
     at.radio(key="toggle_target").set_value("on")
@@ -53,6 +55,9 @@ def test_toggle_needs_confirmation_and_a_kill_switch_flips_at_once(app_as):
     at.checkbox(key="toggle_confirm").check()
     _button(at, "Apply").click().run()
     assert any("dark-mode is on in production" in s.value for s in at.success), [s.value for s in at.success]
+    # It had no strategy in production: switching it on wrote Unleash's default strategy down, and said so.
+    assert any("100% rollout was added" in s.value for s in at.success), [s.value for s in at.success]
+    assert _stored("dark-mode")["environments"]["production"]["strategies"] == [service.everyone_strategy("dark-mode")]
 
     at = _open(app_as, "ops", "kill-llm-classifier")
     at.text_input(key="kill_reason").input("LLM provider outage")
