@@ -103,7 +103,10 @@ with tab_mail:
     if c2.button("Poll now", key="mailbox_poll"):
         from core.channels.mailbox import poll
 
-        st.code("\n".join(_run("mailbox", poll).lines()), language=None)
+        try:
+            st.code("\n".join(_run("mailbox", poll).lines()), language=None)
+        except service.ChannelBusy as exc:
+            st.warning(md_escape(str(exc)))
     _last_run("mailbox")
     rows = data.messages()
     if rows:

@@ -21,8 +21,13 @@ def register(sub) -> None:
 
 def _poll(args) -> int:
     from core.channels.mailbox import poll
+    from core.channels.service import ChannelBusy
+    from core.cli import CLIError
 
-    result = poll(limit=args.limit)
+    try:
+        result = poll(limit=args.limit)
+    except ChannelBusy as exc:
+        raise CLIError(str(exc)) from exc
     for line in result.lines():
         print(line)
     return 1 if result.error else 0

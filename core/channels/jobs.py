@@ -49,7 +49,12 @@ def mailbox_poll_job() -> str:
     why = _ready("mailbox", get_settings().imap_poll_seconds)
     if why:
         return why
-    result = poll()
+    from core.channels.service import ChannelBusy
+
+    try:
+        result = poll()
+    except ChannelBusy as exc:
+        return str(exc)  # a "Poll now" from the settings page is running: not a failure
     if result.error:
         raise RuntimeError(result.error)
     return ", ".join(result.lines()[1:4])

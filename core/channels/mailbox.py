@@ -467,7 +467,13 @@ def _reason_group(reason: str | None) -> str:
 
 
 def poll(*, limit: int = 500) -> PollResult:
-    """One pass over the mailbox: import every message not yet flagged, flag it after its commit."""
+    """One pass over the mailbox: import every message not yet flagged, flag it after its commit.
+    Holds the mailbox's advisory lock: a second pass while one runs raises service.ChannelBusy."""
+    with service.channel_lock("mailbox"):
+        return _locked_poll(limit)
+
+
+def _locked_poll(limit: int) -> PollResult:
     result = PollResult()
     with session_scope() as s:
         run_id = service.start_run(session=s, provider=Provider.MAILBOX).id

@@ -118,7 +118,8 @@ def channel_lock(key: str) -> Iterator[None]:
         locked = bool(conn.execute(text("SELECT pg_try_advisory_lock(:c, :o)"), params).scalar())
         conn.commit()
         if not locked:
-            raise ChannelBusy(f"another {key} sync is running right now (the worker or another 'Sync now'); "
+            what = "mailbox poll" if key == "mailbox" else f"{key} sync"
+            raise ChannelBusy(f"another {what} is running right now (the worker or the settings page); "
                               "this one did not start: try again when it has finished")
         try:
             yield

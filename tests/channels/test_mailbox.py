@@ -239,3 +239,16 @@ def test_mailbox_down_is_recorded_as_a_failed_run(db_url, session, monkeypatch, 
     run = session.scalar(select(SyncRun))
     assert run.status == "failed" and "cannot reach" in run.error
     get_settings.cache_clear()
+
+
+def test_a_second_poll_while_one_runs_is_refused_and_imports_nothing(dovecot, customers, session, capsys):
+    from core.channels.service import channel_lock
+    from core.cli import main
+
+    dovecot.deliver(mail())
+    with channel_lock("mailbox"):  # a pass is running (the worker, or "Poll now" on the settings page)
+        assert main(["mailbox", "poll"]) == 2
+        assert "another mailbox poll is running right now" in capsys.readouterr().err
+        assert tickets(session) == [] and session.scalar(select(func.count()).select_from(SyncRun)) == 0
+    assert main(["mailbox", "poll"]) == 0  # the lock is released with the pass
+    assert len(tickets(session)) == 1
