@@ -503,8 +503,19 @@ def _pass(conn, params: ImapParams, cfg: dict, result: PollResult, limit: int) -
     typ, data = conn.uid("SEARCH", None, "UNKEYWORD", keyword)
     if typ != "OK":
         raise MailboxError(f"SEARCH failed: {data}")
-    uids = [int(u) for u in (data[0] or b"").split()][:limit]
-    for uid in uids:
+    uids = [int(u) for u in (data[0] or b"").split()]
+    if uids and uidvalidity is not None:
+        # Already recorded (a crash before the flag, or a server that keeps no custom keywords): no refetch,
+        # so such messages never crowd new mail out of the pass's limit.
+        with session_scope() as s:
+            done = set(s.scalars(select(ProcessedMessage.uid).where(
+                ProcessedMessage.mailbox == params.name, ProcessedMessage.uidvalidity == uidvalidity,
+                ProcessedMessage.uid.in_(uids))))
+        for uid in [u for u in uids if u in done]:
+            _flag(conn, uid, keyword)
+            result.already += 1
+        uids = [u for u in uids if u not in done]
+    for uid in uids[:limit]:
         typ, fetched = conn.uid("FETCH", str(uid), "(BODY.PEEK[])")
         raw = next((item[1] for item in fetched or [] if isinstance(item, tuple)), None)
         if typ != "OK" or raw is None:
@@ -530,7 +541,13 @@ def _pass(conn, params: ImapParams, cfg: dict, result: PollResult, limit: int) -
             result.replies += 1
         else:
             result.skipped[_reason_group(reason)] += 1
-        conn.uid("STORE", str(uid), "+FLAGS", f"(\\Seen {keyword})")
+        _flag(conn, uid, keyword)
+
+
+def _flag(conn, uid: int, keyword: str) -> None:
+    typ, data = conn.uid("STORE", str(uid), "+FLAGS", f"(\\Seen {keyword})")
+    if typ != "OK":  # e.g. no custom keywords on this server: the processed-message record still guards
+        log.warning("could not flag uid %s with %s: %s", uid, keyword, data)
 
 
 def _record_failure(session: Session, mailbox: str, raw: bytes, uid, uidvalidity, reason: str) -> None:

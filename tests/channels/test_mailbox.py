@@ -252,3 +252,18 @@ def test_a_second_poll_while_one_runs_is_refused_and_imports_nothing(dovecot, cu
         assert tickets(session) == [] and session.scalar(select(func.count()).select_from(SyncRun)) == 0
     assert main(["mailbox", "poll"]) == 0  # the lock is released with the pass
     assert len(tickets(session)) == 1
+
+
+def test_a_server_that_drops_our_keyword_does_not_starve_new_mail(dovecot, customers, session):
+    """A server that keeps no custom keywords: recorded messages are not fetched again, and new mail is
+    reached even with a pass limit of one."""
+    dovecot.deliver(mail(message_id="<first@customer.example>"))
+    assert mailbox.poll().tickets == 1
+    conn = dovecot.client()
+    typ, _ = conn.store("1", "-FLAGS", "($AftercareImported)")  # the keyword did not stick
+    conn.logout()
+    assert typ == "OK" and "$AftercareImported" not in dovecot.flags()[0]
+    dovecot.deliver(mail(subject="Second problem", message_id="<second@customer.example>"))
+    result = mailbox.poll(limit=1)
+    assert (result.tickets, result.already) == (1, 1)
+    assert sorted(t.subject for t in tickets(session)) == ["Export button does nothing", "Second problem"]
