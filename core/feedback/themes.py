@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from core.config import ROOT
 
+# Bump when the grouping changes: stored theme roll-ups (core.rollups) made by another method are redone.
+METHOD_VERSION = 2
 MIN_COMMENTS = 8
 MERGE_SIMILARITY = 0.3   # word groups this alike (cosine of their term profiles) are one theme
 MAX_COMMENTS = 5000  # the newest comments of the period; enough for themes, bounded in time

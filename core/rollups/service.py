@@ -40,8 +40,10 @@ def themes_key(start: datetime, end: datetime) -> str:
 
 
 def themes_fingerprint(*, session: Session, start: datetime, end: datetime) -> str:
-    """A fingerprint of the rows comment_themes reads for [start, end) without filters."""
-    return str(session.scalar(text(THEMES_FINGERPRINT_SQL), {"start": start, "end": end}))
+    """A fingerprint of the rows comment_themes reads for [start, end) without filters, and of the method."""
+    from core.feedback.themes import METHOD_VERSION
+
+    return f"v{METHOD_VERSION}:" + str(session.scalar(text(THEMES_FINGERPRINT_SQL), {"start": start, "end": end}))
 
 
 def cached(*, session: Session, key: str, fingerprint: str) -> object | None:
