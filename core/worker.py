@@ -93,6 +93,10 @@ def main(*, once: bool = False) -> int:
         return 0 if ok else 1
 
     settings = get_settings()
+    from core.releases.heartbeat import ProcessKind, start_process_heartbeat
+
+    # Every worker, standbys too (jobs run on the leader only): a release must see an old standby before contracting.
+    start_process_heartbeat(ProcessKind.WORKER)
     start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
     log.info("metrics on http://%s:%s/metrics; %d jobs: %s", settings.worker_metrics_host,
              settings.worker_metrics_port, len(jobs), ", ".join(sorted(jobs)))

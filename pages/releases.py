@@ -1,9 +1,11 @@
-"""Releases: deployments with status, duration and why a failed one failed, the schema state, what changed, the changelog."""
+"""Releases: deployments with status, duration and why a failed one failed, the schema state, the running
+versions, what changed, the changelog."""
 
 import pandas as pd
 import streamlit as st
 
 from core.auth.roles import Permission
+from core.releases.heartbeat import FORGET, FRESH, ago
 from core.releases.queries import release_windows
 from core.ui import releases as data
 from core.ui.context import page_user
@@ -29,6 +31,28 @@ if state["pending"]:
                "Run `python -m core release` (or `python -m core db upgrade`).", icon=":material/warning:")
 else:
     st.success("The schema is at the head revision: no migrations pending.", icon=":material/check_circle:")
+
+# --- running versions: the heartbeats of app replicas and workers (a rolling restart's progress) --------
+st.subheader("Running versions")
+running = data.running_versions()
+if running is None:
+    st.info("No heartbeats table at this schema revision: running versions are shown from revision 0013 on.")
+elif not running:
+    st.info(f"No app replica or worker has reported in the last {FORGET.seconds // 60} minutes.")
+else:
+    fresh = [p for p in running if p["fresh"]]
+    versions = sorted({p["version"] for p in fresh})
+    if len(versions) > 1:
+        counts = ", ".join(f"{sum(p['version'] == v for p in fresh)} on {v}" for v in versions)
+        st.warning(f"{len(versions)} versions run side by side ({counts}): a rolling restart is in progress, "
+                   "and a contracting migration waits until one version is left.", icon=":material/sync:")
+    st.dataframe(pd.DataFrame([{
+        "kind": p["kind"], "host": p["host"], "pid": p["pid"], "version": p["version"], "commit": p["commit"],
+        "last seen": ago(p["seconds_ago"]) + ("" if p["fresh"] else " (stale)"), "started": p["started_at"],
+    } for p in running]), hide_index=True, width="stretch")
+    st.caption(f"Every app replica and worker records itself about once a minute; a process that stops cleanly "
+               f"leaves the list, one not seen for {FRESH.seconds // 60} minutes no longer counts as running "
+               f"(stale), and after {FORGET.seconds // 60} minutes it is dropped.")
 
 tab_dep, tab_changes, tab_log = st.tabs(["Deployments", "What changed", "Changelog"])
 

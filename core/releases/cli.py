@@ -18,7 +18,8 @@ def register(sub) -> None:
     r.add_argument("--worker-url", metavar="URL",
                    help="the worker's metrics server (default: http://WORKER_METRICS_HOST:WORKER_METRICS_PORT)")
     r.add_argument("--previous-stopped", action="store_true",
-                   help="the previous version runs nowhere any more: allow contracting migrations")
+                   help="allow contracting migrations although the process heartbeats show another version "
+                        "running (or there are none to read yet)")
     r.add_argument("--test-timeout", type=float, default=1200, metavar="SECONDS",
                    help="stop the tests after this long (default 1200)")
     r.add_argument("--no-model-check", action="store_true",
@@ -29,7 +30,7 @@ def register(sub) -> None:
     rs = r.add_subparsers(dest="command", metavar="<command>")
     p = rs.add_parser("rollback", help="return the schema to the revision before the newest succeeded deployment")
     p.set_defaults(func=_rollback)
-    p = rs.add_parser("status", help="the current version, migration state and the latest deployments")
+    p = rs.add_parser("status", help="the current version, migration state, running versions and the latest deployments")
     p.add_argument("--limit", type=int, default=10)
     p.set_defaults(func=_status)
 
@@ -95,7 +96,15 @@ def _status(args) -> int:
     print(f"schema: {state['current'] or 'base'} (head {state['head']}); "
           f"pending: {', '.join(state['pending']) or 'none'}")
     with session_scope() as s:
+        running = queries.running_versions(s)
         rows = queries.deployments(s, limit=args.limit)
+    if running is not None:
+        from core.releases.heartbeat import ago
+
+        print(f"running: {len(running)} process(es)" + (":" if running else ""))
+        for p in running:
+            print(f"  {p['kind']} on {p['host']} pid {p['pid']}: {p['version']} ({p['commit'] or 'no commit'}), "
+                  f"seen {ago(p['seconds_ago'])}" + ("" if p["fresh"] else " (stale)"))
     if rows is None:
         print("no deployments table at this revision")
         return 0

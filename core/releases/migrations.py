@@ -6,14 +6,15 @@ that the old code cannot live with is split over two releases:
 
 1. expand (release N): add the new column/table, nullable or with a default; backfill; the new code
    writes both and reads the new one. The old code never notices.
-2. contract (release N+1, once no replica of release N-1 runs): drop or rename what the old code used,
-   add NOT NULL, and so on. A revision module that does this declares ``contracting = True``.
+2. contract (release N+1): its code no longer uses the old column and runs on the schema as it is, so
+   it is rolled out first; once every process runs it, the release drops or renames what the old code
+   used, adds NOT NULL, and so on. A revision module that does this declares ``contracting = True``.
 
-`python -m core release` refuses a contracting revision while the previous deployment's version may
-still be running. We chose the explicit form of "still running": the operator says the previous version
-has stopped by passing ``--previous-stopped`` (there is no reliable way to see old replicas from here,
-and a drain window guessed by a timer is how outages happen). Without the flag, a release with a
-pending contracting revision is refused before anything changes.
+`python -m core release` refuses a contracting revision while another version still runs. It looks at
+the process heartbeats (core.releases.heartbeat: every app replica and worker records its commit about
+once a minute): any process seen in the last few minutes on another commit than the one being released
+is named in the refusal. ``--previous-stopped`` overrides (the step log says what it overrode); at a
+revision without the heartbeats table the release cannot see and asks for that flag, as before.
 
 A revision module that cannot be undone (its downgrade would lose data, or raises) declares
 ``irreversible = True``; a rollback over such a revision restores the pre-deploy backup instead.

@@ -1,11 +1,12 @@
-"""Deployments (one row per release attempt, with its steps log) and the row naming who holds the release lock."""
+"""Deployments (one row per release attempt, with its steps log), the row naming who holds the release lock, and
+the heartbeats of the running console processes (which version runs where)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Float, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Float, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -63,3 +64,28 @@ class ReleaseLock(Base):
     deployment_id: Mapped[int | None] = mapped_column(BigInteger)
     acquired_at: Mapped[datetime] = utcnow_column()
     purpose: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class ProcessKind(StrEnum):
+    APP = "app"          # a `streamlit run app.py` replica
+    WORKER = "worker"    # a `python -m core worker` process, leader or standby
+
+
+class ProcessHeartbeat(Base):
+    """One running console process: what it is, where, which code; last_seen is refreshed about once a minute.
+
+    A release reads these before a contracting migration (core.releases.heartbeat); rows not refreshed for
+    ten minutes belong to processes that are gone and are pruned by the next heartbeat."""
+
+    __tablename__ = "process_heartbeats"
+    __table_args__ = (CheckConstraint(_in("kind", ProcessKind), name="kind"),)
+
+    # A random id per process start: a pid reused after a restart is another process.
+    instance: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(120))
+    commit: Mapped[str | None] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)

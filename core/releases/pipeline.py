@@ -25,6 +25,7 @@ from core.releases import lock as release_lock
 from core.releases import migrations
 from core.releases import service
 from core.releases.models import Deployment, DeploymentStatus
+from core.releases.version import git_version
 
 
 # Other domains react to a recorded deployment outcome (succeeded, rolled back): "module:function", called as
@@ -91,18 +92,6 @@ class ReleaseResult:
     duration_seconds: float = 0.0
 
 
-def git_version(repo: Path = ROOT) -> tuple[str, str | None]:
-    """(`git describe --tags --always`, the commit hash); ("unknown", None) outside a git checkout."""
-    def run(*args: str) -> str | None:
-        try:
-            out = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=10)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
-
-    return run("describe", "--tags", "--always") or "unknown", run("rev-parse", "HEAD")
-
-
 @contextmanager
 def _session(url: str):
     engine = create_engine(url, poolclass=pool.NullPool)
@@ -129,6 +118,45 @@ def _first_line(exc: BaseException | str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- steps
+
+def contract_guard(url: str, *, contracting: list[str], version: str, commit: str | None,
+                   previous_stopped: bool) -> str:
+    """Allow contracting revisions only when no other version runs (by the process heartbeats) or the operator
+    says so with --previous-stopped; returns the note for the step log, raises StepFailed naming what runs."""
+    from core.releases import heartbeat
+
+    revs = ", ".join(contracting)
+    window = f"{heartbeat.FRESH.total_seconds() / 60:.0f} min"
+    with _session(url) as s:
+        if not heartbeat.has_heartbeats(s):
+            if previous_stopped:
+                return "contracting allowed by --previous-stopped (no process heartbeats at this revision to check)"
+            raise StepFailed(
+                f"revision(s) {revs} are contracting (they remove what the running version uses) and this schema "
+                "has no process heartbeats yet, so the release cannot see which versions run; release them only "
+                "when the previous version has stopped everywhere, then pass --previous-stopped")
+        others = heartbeat.other_versions_running(s, commit=commit)
+        seen = heartbeat.running_processes(s, within=heartbeat.FRESH)
+    if not others:
+        return (f"contracting allowed: the heartbeats of the last {window} show only {version} "
+                f"({len(seen)} process{'es' if len(seen) != 1 else ''})" if seen else
+                f"contracting allowed: no process heartbeat in the last {window}")
+    groups: dict[tuple[str, str | None], list[str]] = {}
+    for p in others:
+        groups.setdefault((p.version, p.commit), []).append(p.describe())
+
+    def label(v: str, c: str | None) -> str:
+        # Same describe name, other commit (an untagged build): the commit tells them apart.
+        return f"{v} ({(c or 'no commit')[:12]})" if v == version else v
+
+    runs = "; ".join(f"version {label(v, c)} still runs: {', '.join(procs)}" for (v, c), procs in groups.items())
+    if previous_stopped:
+        return f"contracting allowed by --previous-stopped, although the heartbeats show that {runs}"
+    raise StepFailed(
+        f"revision(s) {revs} are contracting and {runs}; stop them or wait for the rolling restart to {version}, "
+        f"then release again (checked the process heartbeats of the last {window}; "
+        "--previous-stopped overrides)")
+
 
 def run_tests(options: ReleaseOptions) -> str:
     """`pytest -q` in a subprocess, bounded by a timeout; raises StepFailed with the summary line."""
@@ -340,12 +368,10 @@ def run_release(*, url: str, actor: str, options: ReleaseOptions | None = None,
                 mc = migrations.check_migrations(url, cfg, compare_models=options.compare_models)
                 if not mc.ok:
                     raise StepFailed(mc.error)
-                if mc.contracting and not options.previous_stopped:
-                    raise StepFailed(
-                        f"revision(s) {', '.join(mc.contracting)} are contracting (they remove what the running "
-                        "version uses); release them only when the previous version has stopped everywhere, "
-                        "then pass --previous-stopped")
-                return mc.summary()
+                if not mc.contracting:
+                    return mc.summary()
+                return mc.summary() + "; " + contract_guard(url, contracting=mc.contracting, version=version,
+                                                            commit=commit, previous_stopped=options.previous_stopped)
 
             step("migrations", check)
             backup = step("backup", lambda: take_backup(url, actor))

@@ -1,4 +1,5 @@
-"""Reads for the releases page and `release status`: deployments, migration state, and what changed in each window."""
+"""Reads for the releases page and `release status`: deployments, migration state, running versions, and what
+changed in each window."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def _has(session: Session, table: str) -> bool:
 
 def code_version() -> str:
     """The running code's `git describe --tags --always` ("unknown" outside a checkout)."""
-    from core.releases.pipeline import git_version
+    from core.releases.version import git_version
 
     return git_version()[0]
 
@@ -27,6 +28,18 @@ def migration_state(url: str) -> dict:
 
     return {"current": migrations.current_revision(url), "head": migrations.script_directory().get_current_head(),
             "pending": migrations.pending_revisions(url)}
+
+
+def running_versions(session: Session) -> list[dict] | None:
+    """Processes seen within heartbeat.FORGET, by kind and host; None before the heartbeats table exists."""
+    from core.releases import heartbeat
+
+    if not heartbeat.has_heartbeats(session):
+        return None
+    return [{"kind": p.kind, "host": p.host, "pid": p.pid, "version": p.version, "commit": (p.commit or "")[:12],
+             "started_at": p.started_at, "last_seen": p.last_seen, "seconds_ago": p.seconds_ago,
+             "fresh": p.seconds_ago <= heartbeat.FRESH.total_seconds()}
+            for p in heartbeat.running_processes(session)]
 
 
 def _failed_step(steps: list[dict]) -> str | None:

@@ -1,4 +1,5 @@
-"""Cached loaders for the releases page: deployments, the code and schema state, the changelog, each release's window."""
+"""Cached loaders for the releases page (deployments, code and schema state, running versions, the changelog, each
+release's window), and the app's own heartbeat."""
 
 from __future__ import annotations
 
@@ -52,6 +53,41 @@ def window_changes(start: datetime | None, end: datetime) -> dict:
                 "flags": queries.flag_changes_between(s, start, end)}
 
 
+@st.cache_data(ttl=10, show_spinner=False)
+def running_versions() -> list[dict] | None:
+    """The app replicas and workers by their heartbeats; None when the table does not exist at this revision."""
+    from core.releases import queries
+
+    with session_scope() as s:
+        return queries.running_versions(s)
+
+
 def clear() -> None:
-    for fn in (deployments, state, changelog, window_changes):
+    for fn in (deployments, state, changelog, window_changes, running_versions):
         fn.clear()
+
+
+def _served() -> bool:
+    # AppTest (tests, the release's page check) runs app.py on a stand-in runtime: that is no app replica.
+    from streamlit.runtime import Runtime
+
+    return Runtime.exists() and type(Runtime.instance()) is Runtime
+
+
+@st.cache_resource(show_spinner=False)
+def start_heartbeat() -> bool:
+    """Start this app process's heartbeat thread once (core.releases.heartbeat); False when not served by
+    `streamlit run`. The thread tolerates the database being down, so this never fails a page."""
+    if not _served():
+        return False
+    import logging
+
+    from core.releases.heartbeat import start_process_heartbeat
+    from core.releases.models import ProcessKind
+
+    try:
+        start_process_heartbeat(ProcessKind.APP)
+    except Exception:  # a heartbeat is never worth a broken page
+        logging.getLogger(__name__).exception("the app heartbeat did not start")
+        return False
+    return True

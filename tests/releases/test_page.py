@@ -54,6 +54,17 @@ def page_db(db_url, session, monkeypatch):
                  entity_id=str(bulk.id), details={"from": "planned", "to": "shipped",
                                                   "shipped_at": (now - timedelta(days=10)).isoformat()}),
     ])
+    # A rolling restart half done: a worker still on v1.1.0, a replica on v1.2.0, one replica quiet for 5 minutes.
+    from core.releases.heartbeat import ProcessInfo, record_heartbeat
+    from core.releases.models import ProcessKind
+
+    for kind, host, pid, version, ago in [(ProcessKind.WORKER, "host-a", 123, "v1.1.0", 40),
+                                          (ProcessKind.APP, "host-b", 77, "v1.2.0", 0),
+                                          (ProcessKind.APP, "host-c", 88, "v1.1.0", 300)]:
+        record_heartbeat(session=session, process=ProcessInfo(kind=kind, host=host, pid=pid, version=version,
+                                                              commit=version[1:].replace(".", "") * 8,
+                                                              started_at=now - timedelta(hours=1)),
+                         seen_at=now - timedelta(seconds=ago))
     flag = Flag(name="new-inbox")
     session.add(flag)
     session.flush()
@@ -86,11 +97,18 @@ def test_the_page_shows_deployments_why_the_last_one_failed_what_each_release_sh
     texts = [t.value for t in at.text]
     assert any("app health check failed" in t and "502" in t for t in texts)
     assert any("downgraded 0010 -> 0009" in t for t in texts)
-    table = at.dataframe[0].value
+    frames = [df.value for df in at.dataframe]
+    table = next(f for f in frames if "duration (s)" in f.columns)
     assert list(table["version"]) == ["v1.2.0", "v1.1.0", "v1.0.0"]
     assert list(table["status"]) == ["rolled back", "succeeded", "succeeded"]
     assert list(table["duration (s)"]) == [61.0, 30.5, 42.0]
     assert "no migrations pending" in at.success[0].value
+    # Running versions: which process runs what, and since when it was last heard of.
+    running = next(f for f in frames if "last seen" in f.columns)
+    assert list(zip(running["kind"], running["host"], running["pid"], running["version"])) == [
+        ("app", "host-b", 77, "v1.2.0"), ("app", "host-c", 88, "v1.1.0"), ("worker", "host-a", 123, "v1.1.0")]
+    assert running["last seen"][1] == "5 min ago (stale)" and running["last seen"][2].endswith(" s ago")
+    assert any("2 versions run side by side (1 on v1.1.0, 1 on v1.2.0)" in w.value for w in at.warning)
     # v1.1.0's window (after v1.0.0, three days ago) holds yesterday's roadmap change and the flag change;
     # v1.0.0's holds what was done before it.
     frames = [df.value for df in at.dataframe]

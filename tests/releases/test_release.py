@@ -1,11 +1,13 @@
 """`release`: a release that succeeds, smoke failures rolled back by downgrade and by restore, the lock,
-contracting revisions, and `release rollback`."""
+contracting revisions against the process heartbeats, and `release rollback`."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -14,8 +16,9 @@ from sqlalchemy.engine import make_url
 
 from core.config import ROOT
 from core.releases import migrations
+from core.releases.heartbeat import ProcessInfo, forget_process, record_heartbeat
 from core.releases.lock import ReleaseBusy, ReleaseLockHandle
-from core.releases.models import Deployment, DeploymentStatus
+from core.releases.models import Deployment, DeploymentStatus, ProcessKind
 from core.releases.pipeline import ReleaseOptions, run_release, run_rollback
 from tests.releases.conftest import add_revision
 
@@ -180,19 +183,129 @@ def test_a_second_release_is_refused_with_who_holds_the_lock(db_url, release_env
         pass
 
 
-def test_a_contracting_revision_waits_until_the_previous_version_has_stopped(db_url, session, release_env, versions):
+@pytest.fixture
+def release_repo(tmp_path) -> tuple[Path, str]:
+    """A git checkout of the version being released (v1.3.0), so its commit stays put while the suite runs."""
+    repo = tmp_path / "release-repo"
+    repo.mkdir()
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@example.com")
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+    git("init", "-q", "-b", "main")
+    (repo / "README").write_text("aftercare\n")
+    git("add", "README")
+    git("commit", "-q", "-m", "feat: the release")
+    git("tag", "v1.3.0")
+    return repo, git("rev-parse", "HEAD")
+
+
+def _beat(session, *, kind: str, host: str, pid: int, version: str, commit: str | None,
+          seconds_ago: float | None = None) -> ProcessInfo:
+    """A heartbeat as the running process writes it (seconds_ago: its last one was that long ago)."""
+    now = datetime.now(timezone.utc)
+    process = ProcessInfo(kind=ProcessKind(kind), host=host, pid=pid, version=version, commit=commit,
+                          started_at=now - timedelta(hours=1))
+    record_heartbeat(session=session, process=process,
+                     seen_at=None if seconds_ago is None else now - timedelta(seconds=seconds_ago))
+    session.commit()
+    return process
+
+
+OLD = "a" * 40
+
+
+def test_a_contracting_revision_is_refused_while_the_previous_version_reports_and_released_after_the_restart(
+        db_url, session, release_env, versions, release_repo):
+    repo, commit = release_repo
+    before = migrations.current_revision(db_url)
+    rev = add_revision(versions, up=PROBE_UP, down=PROBE_DOWN, contracting=True)
+    old_worker = _beat(session, kind="worker", host="host-a", pid=123, version="v1.2.0", commit=OLD, seconds_ago=40)
+    old_app = _beat(session, kind="app", host="host-b", pid=77, version="v1.2.0", commit=OLD)
+    _beat(session, kind="app", host="host-c", pid=88, version="v1.3.0", commit=commit)  # already restarted
+
+    refused = run_release(url=db_url, actor="cli:alice", progress=lambda m: None,
+                          options=_opts(release_env, versions, check_page=False, repo=repo))
+
+    assert refused.status == DeploymentStatus.FAILED
+    assert refused.error.startswith(f"revision(s) {rev} are contracting and version v1.2.0 still runs: ")
+    assert re.search(r"worker on host-a pid 123 \(seen \d+ s ago\)", refused.error), refused.error
+    assert re.search(r"app on host-b pid 77 \(seen \d+ s ago\)", refused.error), refused.error
+    assert "host-c" not in refused.error  # the replica on the released commit is no obstacle
+    assert "wait for the rolling restart to v1.3.0, then release again" in refused.error
+    assert "checked the process heartbeats" in refused.error and "--previous-stopped" in refused.error
+    assert refused.rollback["method"] == "none" and refused.backup_id is None
+    assert migrations.current_revision(db_url) == before and not _has_probe(db_url)
+    [dep] = _deployments(db_url)
+    assert dep.status == "failed" and dep.steps[-1]["step"] == "migrations" and "host-a" in dep.error
+
+    # The rolling restart finishes: the old worker stops (its row goes), the old replica comes back on v1.3.0.
+    forget_process(session=session, instance=old_worker.instance)
+    session.commit()
+    _beat(session, kind="app", host="host-b", pid=old_app.pid + 1, version="v1.3.0", commit=commit)
+    # ... and the replica the restart replaced still has its row until it ages out: stop it cleanly too.
+    forget_process(session=session, instance=old_app.instance)
+    session.commit()
+
+    done = run_release(url=db_url, actor="cli:alice", progress=lambda m: None,
+                       options=_opts(release_env, versions, check_page=False, repo=repo))
+    assert done.status == DeploymentStatus.SUCCEEDED, done.error
+    assert migrations.current_revision(db_url) == rev and _has_probe(db_url)
+    step = next(s for s in _deployments(db_url)[-1].steps if s["step"] == "migrations")
+    assert "contracting allowed: the heartbeats of the last 3 min show only v1.3.0 (2 processes)" in step["message"]
+
+
+def test_a_contracting_revision_goes_ahead_when_the_old_version_was_last_seen_minutes_ago(
+        db_url, session, release_env, versions, release_repo):
+    repo, _ = release_repo
+    rev = add_revision(versions, up=PROBE_UP, down=PROBE_DOWN, contracting=True)
+    _beat(session, kind="worker", host="host-a", pid=123, version="v1.2.0", commit=OLD, seconds_ago=5 * 60)
+
+    done = run_release(url=db_url, actor="cli:alice", progress=lambda m: None,
+                       options=_opts(release_env, versions, check_page=False, repo=repo))
+
+    assert done.status == DeploymentStatus.SUCCEEDED, done.error
+    assert migrations.current_revision(db_url) == rev
+    assert "no process heartbeat in the last 3 min" in done.steps[1]["message"]
+
+
+def test_previous_stopped_overrides_the_heartbeats_and_the_step_log_says_what_it_overrode(
+        db_url, session, release_env, versions, release_repo):
+    repo, _ = release_repo
+    rev = add_revision(versions, up=PROBE_UP, down=PROBE_DOWN, contracting=True)
+    _beat(session, kind="worker", host="host-a", pid=123, version="v1.2.0", commit=OLD)
+
+    done = run_release(url=db_url, actor="cli:alice", progress=lambda m: None,
+                       options=_opts(release_env, versions, check_page=False, repo=repo, previous_stopped=True))
+
+    assert done.status == DeploymentStatus.SUCCEEDED, done.error
+    assert migrations.current_revision(db_url) == rev
+    message = done.steps[1]["message"]
+    assert "allowed by --previous-stopped, although the heartbeats show that version v1.2.0 still runs: " \
+           "worker on host-a pid 123 (seen " in message
+
+
+def test_before_heartbeats_exist_a_contracting_revision_waits_for_previous_stopped(
+        db_url, session, release_env, versions):
+    from core.db import migrate
+
     # A release whose process died long ago left its row running: the next release closes it.
     session.add(Deployment(version="v0", actor="cli:ghost", status="running"))
     session.commit()
-    before = migrations.current_revision(db_url)
+    session.close()
+    migrate.downgrade(db_url, "0012")  # the schema before process heartbeats
     rev = add_revision(versions, up=PROBE_UP, down=PROBE_DOWN, contracting=True)
 
     refused = run_release(url=db_url, actor="cli:alice", progress=lambda m: None,
                           options=_opts(release_env, versions, check_page=False))
     assert refused.status == DeploymentStatus.FAILED
-    assert "contracting" in refused.error and "--previous-stopped" in refused.error
+    assert "contracting" in refused.error and "no process heartbeats" in refused.error
+    assert "--previous-stopped" in refused.error
     assert refused.rollback["method"] == "none" and refused.backup_id is None
-    assert migrations.current_revision(db_url) == before
+    assert migrations.current_revision(db_url) == "0012"
 
     done = run_release(url=db_url, actor="cli:alice", progress=lambda m: None,
                        options=_opts(release_env, versions, check_page=False, previous_stopped=True))
