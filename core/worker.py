@@ -80,6 +80,13 @@ def main(*, once: bool = False) -> int:
     from core.monitoring_hooks import init_error_tracking
 
     init_error_tracking("worker")
+    # Every mapped class before any thread starts: jobs run in APScheduler's threads, and one thread
+    # configuring the mappers while another is still importing a models module leaves a relationship
+    # pointing at a class not defined yet ("name 'FlagEnvironment' is not defined") for the process's life.
+    import core.db.models  # noqa: F401
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()
     from core.tickets.rules import RulesError, active_rules
 
     try:
