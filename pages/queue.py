@@ -215,8 +215,12 @@ with right:
 
     render_ticket_macros(user, t)  # apply a macro, macros used here, a bug's fix link
 
-    if has_permission(user.role, Permission.BULK_REASSIGN) and t["requester"] != "-":
-        with st.expander("Requester's account", expanded=t["account_key"] == "unassigned-senders"):
+    # The account list is only built on demand (thousands of accounts), and is open at once on tickets from
+    # unknown senders, which are waiting for exactly this.
+    if (has_permission(user.role, Permission.BULK_REASSIGN) and t["requester"] != "-"
+            and st.toggle("Move the requester to another account", value=t["account_key"] == "unassigned-senders",
+                          key=f"move_requester_open_{t['id']}")):
+        with st.container(border=True):
             with st.form("move_requester"):
                 st.caption("Mail from an unknown sender is filed under *Unassigned senders*. Moving the requester "
                            "moves all their tickets to the account.")
