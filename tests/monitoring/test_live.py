@@ -13,6 +13,7 @@ import requests
 from core.monitoring import traffic
 from core.monitoring.prom import Prometheus
 from tests.helpers import free_port, need_binary, wait_http
+from tests.monitoring.conftest import _forget_failures
 from tests.monitoring.conftest import DEPLOY, stop_process
 
 
@@ -41,6 +42,7 @@ def test_prometheus_scrapes_the_demo_product_with_the_deploy_config(tmp_path):
     try:
         url = f"http://127.0.0.1:{prom_port}"
         wait_http(url + "/-/ready")
+        _forget_failures(url)
         prom = Prometheus(url)
         got = _poll(lambda: prom.instant_query('sum(http_request_duration_seconds_count{job="aftercare-product"})'))
         assert got and got[0].points[0][1] > 0
