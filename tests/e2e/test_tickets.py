@@ -44,7 +44,7 @@ def test_customer_files_a_ticket_and_a_support_lead_reassigns_it(live_app, brows
     wait_idle(lead)
 
     form = lead.locator("[data-testid='stForm']").filter(has_text="Reassign")
-    form.get_by_label("Agent").click()
+    form.get_by_role("combobox", name="Agent").click()
     lead.get_by_role("option", name="Mei Chen").click()
     form.get_by_label("Reason (optional)").fill("Mei knows the workflow engine")
     form.get_by_role("button", name="Reassign").click()
