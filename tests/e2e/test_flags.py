@@ -1,5 +1,7 @@
 """The Feature flags page in a real browser: an ops user changes a rollout with a reason and finds it in the
-history; an agent does not see the page."""
+history, flips a kill switch and toggles a flag with its confirmation; an agent does not see the page."""
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -44,3 +46,41 @@ def test_agent_does_not_see_the_flags_page(live_app, page):
     wait_idle(page)
     expect(page.get_by_role("heading", name="Feature flags")).to_have_count(0)
     expect(page.get_by_role("textbox", name="Search")).to_have_count(0)
+
+
+def test_ops_flips_a_kill_switch_at_once_and_a_toggle_needs_its_confirmation(live_app, page):
+    from core.flags.client import Client
+
+    login(page, live_app["url"], "ops", DEMO_PASSWORD)
+    page.get_by_role("link", name="Feature flags").click()
+    expect(page.get_by_role("heading", name="Feature flags", exact=True)).to_be_visible()
+    search = page.get_by_role("textbox", name="Search")
+    search.fill("kill-llm-classifier")
+    search.press("Enter")
+    expect(page.get_by_role("heading", name="kill-llm-classifier", exact=True)).to_be_visible()
+    form = page.locator("[data-testid='stForm']").filter(has_text="Turn ON")
+    form.get_by_role("textbox", name="Reason").fill("e2e: the LLM endpoint is timing out")
+    form.get_by_role("button", name="Turn ON").click()
+    expect(page.get_by_text("kill-llm-classifier turned on in production.")).to_be_visible()
+
+    # A flag that is not a kill switch asks for a confirmation before it changes.
+    search.fill("maintenance-banner")
+    search.press("Enter")
+    expect(page.get_by_role("heading", name="maintenance-banner", exact=True)).to_be_visible()
+    form = page.locator("[data-testid='stForm']").filter(has_text="I confirm this change")
+    form.get_by_role("textbox", name="Reason").fill("e2e: planned maintenance tonight")
+    form.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("Tick the confirmation box first.")).to_be_visible()
+    form.get_by_text("I confirm this change").click()
+    form.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text(re.compile(r"maintenance-banner is on in development"))).to_be_visible()
+
+    # The product's services see both changes through the SDK.
+    prod = Client(environment="production", database_url=live_app["database_url"])
+    dev = Client(environment="development", database_url=live_app["database_url"])
+    try:
+        assert prod.is_enabled("kill-llm-classifier", {"userId": "anyone"})
+        assert dev.is_enabled("maintenance-banner", {"userId": "anyone"})
+    finally:
+        prod.close()
+        dev.close()
