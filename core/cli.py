@@ -7,6 +7,8 @@ import importlib
 import logging
 import sys
 
+from sqlalchemy.exc import OperationalError
+
 # One line per domain; each module defines register(subparsers) that adds its group(s) and
 # sets `func` on every leaf parser. Order is the order of `--help`.
 GROUP_MODULES = [
@@ -58,4 +60,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except OperationalError as exc:  # the database is down or refuses us: one line naming it, no traceback
+        print(f"error: {_database_error(exc)}", file=sys.stderr)
+        return 2
     return int(result or 0)
+
+
+def _database_error(exc: Exception) -> str:
+    from sqlalchemy.engine import make_url
+
+    from core.db.session import database_url
+
+    try:
+        url = make_url(database_url())
+        where = f"{url.host or url.query.get('host') or 'local socket'}:{url.port or 5432}/{url.database}"
+    except Exception:  # noqa: BLE001 - the message is what matters
+        where = "the configured server"
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    reason = text.splitlines()[0] if text else type(exc).__name__
+    return f"cannot reach PostgreSQL at {where}: {reason} (check DATABASE_URL)"

@@ -45,6 +45,14 @@ def prepare(*, seed: bool = True, tickets: int = 3000) -> str:
     if settings.database_url:
         url = database_url()
         _say(f"using DATABASE_URL ({_redact(url)})")
+        from core import health
+
+        db = health.database()
+        if not db.ok:
+            # Nothing to migrate or seed: the console still starts, and every page says which server is down
+            # (the worker keeps retrying); once it answers, run `python -m core db upgrade` or restart.
+            _say(f"{db.detail}; starting the console anyway: its pages say so until the server answers")
+            return url
     else:
         from core.db import embedded
 

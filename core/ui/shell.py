@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from sqlalchemy.exc import OperationalError
 
 from core.auth.roles import Role
 from core.config import get_settings
@@ -61,7 +62,11 @@ def main() -> None:
     if st.session_state.get(state.AUTH_STATUS):
         from core.ui.context import current_user
 
-        user = current_user()
+        try:
+            user = current_user()
+        except OperationalError:  # the server went away after the login list was cached: a banner, no traceback
+            _database_down(_db_detail())
+            return
         if user is None:  # disabled or deleted since the cookie was issued
             auth.logout(location="unrendered")
         elif _sidebar_user(auth, user):  # the user logged out in this run
@@ -78,7 +83,20 @@ def main() -> None:
     nav = st.navigation(sections, expanded=True)  # every page a role may open is listed, none folded away
     if Role(user.role) != Role.CUSTOMER:  # server names and outages are staff information
         _sidebar_health()
-    nav.run()
+    try:
+        nav.run()
+    except OperationalError:
+        # PostgreSQL restarted or unreachable mid-page: say so where the page was; the pool drops the dead
+        # connections, so the next interaction (or a reload) recovers once the server answers.
+        st.error(f"The database stopped answering: {_db_detail()}. Nothing was changed by this action; "
+                 "try again in a moment.", icon=":material/cloud_off:")
+
+
+def _db_detail() -> str:
+    from core.health import database
+
+    got = database()
+    return md_escape(got.detail if not got.ok else "the connection was lost and has been reset")
 
 
 def _login_page(auth: stauth.Authenticate) -> None:
@@ -126,8 +144,12 @@ def _sidebar_user(auth: stauth.Authenticate, user) -> bool:
 
 
 def _sidebar_health() -> None:
+    checks = _health()
+    down = [name for name, ok, _ in checks if not ok]
     with st.sidebar:
-        with st.expander("System health", expanded=False):
-            for name, ok, detail in _health():
+        # Folded while all is well; open, and titled with what is down, when something is not.
+        title = "System health" + (f": {', '.join(down)} down" if down else "")
+        with st.expander(title, expanded=bool(down), icon=":material/error:" if down else None):
+            for name, ok, detail in checks:
                 (st.success if ok else st.error)(f"{name}: {'up' if ok else 'down'}", icon=":material/check_circle:" if ok else ":material/error:")
-                st.caption(detail)
+                st.caption(md_escape(detail))

@@ -80,3 +80,29 @@ def test_the_app_starts_and_names_the_server_it_cannot_reach(monkeypatch):
     finally:
         get_settings.cache_clear()
         reset_engines()
+
+
+def test_a_logged_in_page_shows_a_banner_not_a_traceback_when_the_database_goes_away(app_as, monkeypatch):
+    """The login list is still cached, the server is gone: the page names the server, nothing crashes, and
+    the sidebar's health panel opens by itself with what is down."""
+    from core.config import get_settings
+    from core.db import reset_engines
+
+    at = app_as("support_lead")
+    at.switch_page("pages/queue.py").run()
+    assert not at.exception
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/aftercare")
+    get_settings.cache_clear()
+    reset_engines()
+    try:
+        at.run()
+        assert not at.exception, at.exception
+        assert any("127.0.0.1" in e.value and "not reachable" in e.value or "cannot reach" in e.value
+                   for e in at.error), [e.value for e in at.error]
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        reset_engines()
+    at.run()  # the server answers again: the page is back on the next interaction
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Ticket queue"
