@@ -44,3 +44,17 @@ def wait_http(url: str, timeout: float = 20.0) -> None:
             last = exc
         time.sleep(0.1)
     raise TimeoutError(f"{url} not ready after {timeout}s: {last}")
+
+
+def stop_group(proc, timeout: float = 30) -> None:
+    """Stop a process started with start_new_session=True and everything it started, as Ctrl-C would
+    (SIGINT to the group), killing the group if it has not stopped after timeout seconds."""
+    import signal
+    import subprocess
+
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)

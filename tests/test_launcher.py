@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
 
-from tests.helpers import free_port, wait_http
+from tests.helpers import free_port, stop_group, wait_http
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -30,10 +29,5 @@ def test_run_with_an_unreachable_database_names_it_and_still_serves_the_console(
         assert "Traceback" not in log.split("started app")[0]
         assert proc.poll() is None
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+        stop_group(proc)
         out.close()
