@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     auth_cookie_name: str = "aftercare_auth"
     auth_cookie_expiry_days: float = 1.0
     admin_password: SecretStr | None = None
+    demo_password: SecretStr = Field(SecretStr("aftercare-demo"), description="password of the demo users")
     worker_metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = 9464
     app_url: str = "http://127.0.0.1:8501"

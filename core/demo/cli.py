@@ -30,6 +30,11 @@ def register(sub) -> None:
 def _seed(args) -> int:
     from core.demo import seed
 
-    summary = seed.run(tickets=args.tickets, days=args.days, seed=args.seed, if_empty=args.if_empty)
+    from core.cli import CLIError
+
+    try:
+        summary = seed.run(tickets=args.tickets, days=args.days, seed=args.seed, if_empty=args.if_empty)
+    except seed.SeedError as exc:
+        raise CLIError(str(exc)) from exc
     print(summary)
     return 0

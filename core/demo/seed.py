@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import random
 from contextlib import nullcontext
 from datetime import datetime, timedelta, timezone
@@ -47,8 +46,8 @@ TICKETS_PER_ACCOUNT = 150  # big sets get more accounts (and contacts) in propor
 TICKET_COLUMNS = ("id", "account_id", "requester_id", "subject", "description", "reproducible", "language", "channel",
                   "status", "priority", "category", "category_source", "category_confidence", "needs_triage",
                   "team_id", "assignee_id", "created_at", "updated_at", "first_response_at", "solved_at", "closed_at")
-DEMO_PASSWORD_ENV = "DEMO_PASSWORD"
 DEFAULT_DEMO_PASSWORD = "aftercare-demo"
+COMPANY_KEY_PROBE = COMPANIES[0].lower().replace(" ", "-")  # the first demo account: seeded already?
 
 
 def run(*, tickets: int = 3000, days: int = 120, seed: int = 7, if_empty: bool = False,
@@ -57,8 +56,16 @@ def run(*, tickets: int = 3000, days: int = 120, seed: int = 7, if_empty: bool =
     with session_scope() as s:
         if if_empty and s.scalar(select(func.count()).select_from(Ticket)):
             return "database already has tickets: demo seed skipped"
+        if s.scalar(select(func.count()).select_from(Account).where(Account.key == COMPANY_KEY_PROBE)):
+            raise SeedError("this database already holds the demo data (its accounts exist); seeding twice would "
+                            "collide. Use a fresh database: `make clean-var` for the embedded one, or "
+                            "--if-empty to skip when there are tickets")
         summary = seed_all(session=s, tickets=tickets, days=days, seed=seed, now=now)
     return summary
+
+
+class SeedError(RuntimeError):
+    """The demo data cannot be loaded into this database; the message says why and what to do."""
 
 
 def seed_all(*, session: Session, tickets: int, days: int, seed: int, now: datetime | None = None) -> str:
@@ -86,7 +93,8 @@ def seed_all(*, session: Session, tickets: int, days: int, seed: int, now: datet
 
 
 def demo_password() -> str:
-    return os.environ.get(DEMO_PASSWORD_ENV, DEFAULT_DEMO_PASSWORD)
+    """DEMO_PASSWORD from the environment or .env (the settings), else the default."""
+    return get_settings().demo_password.get_secret_value() or DEFAULT_DEMO_PASSWORD
 
 
 def _teams(session: Session) -> dict[str, Team]:
