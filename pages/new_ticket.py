@@ -15,10 +15,16 @@ user = page_user(Permission.CREATE_TICKET_STAFF)
 st.title("New ticket")
 st.caption("For requests taken by phone or chat. The ticket is categorised, prioritised and routed like any other.")
 
-accounts = data.accounts()
-labels = {a["key"]: f"{a['name']} ({a['plan']})" for a in accounts}  # one lookup per option, not a scan
+# The caller's company: type part of its name, then pick it (a list of thousands of accounts is no picker).
+find = st.text_input("Find the account", placeholder="a few letters of the company's name or key",
+                     max_chars=100, key="new_ticket_find_account")
+accounts = data.find_accounts(find)
+labels = {a["key"]: f"{a['name']} ({a['plan']})" for a in accounts}
+if not accounts:
+    st.warning(f"No active account matches {md_escape(find)!s}.")
+account = st.selectbox("Account", list(labels), format_func=labels.__getitem__, key="new_ticket_account",
+                       help="The first 50 matches, by name; type more of the name to narrow them.")
 with st.form("new_ticket", clear_on_submit=False):
-    account = st.selectbox("Account", list(labels), format_func=labels.__getitem__)
     email = st.text_input("Requester e-mail")
     subject = st.text_input("Subject", max_chars=SUBJECT_MAX)
     description = st.text_area("Description", max_chars=DESCRIPTION_MAX, height=200)

@@ -49,6 +49,22 @@ def accounts() -> list[dict]:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
+def find_accounts(text: str = "", limit: int = 50) -> list[dict]:
+    """Active accounts whose name or key contains text (all words), by name; at most limit. A picker that
+    lists thousands of accounts is slow to draw and to use; staff type a few letters of the company."""
+    from sqlalchemy import and_, or_
+
+    from core.accounts.models import Account
+
+    q = select(Account.key, Account.name, Account.plan).where(Account.status == "active")
+    words = [w for w in (text or "").lower().split() if w][:5]
+    if words:
+        q = q.where(and_(*[or_(Account.name.ilike(f"%{w}%"), Account.key.ilike(f"%{w}%")) for w in words]))
+    with session_scope() as s:
+        return [{"key": k, "name": n, "plan": p} for k, n, p in s.execute(q.order_by(Account.name).limit(limit))]
+
+
+@st.cache_data(ttl=60, show_spinner=False)
 def accuracy() -> dict:
     from core.tickets.queue import categoriser_accuracy
 
