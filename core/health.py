@@ -53,7 +53,7 @@ def alertmanager() -> Health:
 
 
 def storage() -> Health:
-    """Can every backup target be listed (a local folder, an S3 bucket)?"""
+    """Can every backup target be reached? One cheap request per target, never a listing of its backups."""
     from core.backups.storage import parse_targets
 
     try:
@@ -62,12 +62,28 @@ def storage() -> Health:
         return Health("Storage", False, f"BACKUP_TARGETS: {_first_line(exc)}")
     if not targets:
         return Health("Storage", False, "no BACKUP_TARGETS configured")
+    problems = []
     for target in targets:
         try:
-            target.keys()
+            _probe(target)
         except Exception as exc:
-            return Health("Storage", False, f"{_target_name(target)} unreachable: {_first_line(exc)}")
+            problems.append(f"{_target_name(target)} unreachable: {_first_line(exc)}")
+    if problems:
+        return Health("Storage", False, "; ".join(problems))
     return Health("Storage", True, ", ".join(_target_name(t) for t in targets))
+
+
+def _probe(target) -> None:
+    """Raise when the target cannot be read. S3: one ListObjectsV2 of at most one key under the prefix (the
+    health check runs on every sidebar refresh, and a bucket can hold thousands of objects); a local folder
+    is listed (no request cost)."""
+    from core.backups.storage import S3Target
+
+    if isinstance(target, S3Target):
+        prefix = f"{target.prefix}/" if target.prefix else ""
+        target.client.list_objects_v2(Bucket=target.bucket, Prefix=prefix, MaxKeys=1)
+    else:
+        target.keys()
 
 
 def _target_name(target) -> str:

@@ -15,24 +15,49 @@ from tests.helpers import free_port, need_binary, wait_http
 ROOT = Path(__file__).resolve().parents[2]
 
 
+class MotoServer:
+    """moto's S3 server on a free loopback port; stop() takes the endpoint down (as an outage would)."""
+
+    def __init__(self):
+        binary = need_binary("moto_server", str(ROOT / ".venv" / "bin" / "moto_server"))
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        try:
+            wait_http(f"{self.url}/moto-api/")
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
 @pytest.fixture(scope="session")
 def moto_url():
     """A moto S3 server on loopback for the whole session (stopped at the end)."""
-    binary = need_binary("moto_server", str(ROOT / ".venv" / "bin" / "moto_server"))
-    port = free_port()
-    proc = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    server = MotoServer()
     try:
-        wait_http(f"{url}/moto-api/")
-        yield url
+        yield server.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        server.stop()
+
+
+@pytest.fixture
+def moto_private():
+    """A moto S3 server of this test's own, which the test may stop; stopped at the end in any case."""
+    server = MotoServer()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
