@@ -13,13 +13,14 @@ APP = "../../app.py"
 
 @pytest.fixture
 def page_as(db_url, seeded, make_user, tmp_path, monkeypatch):
-    """Factory: page_as(role, targets) -> AppTest on the Backups page, logged in as a new user of that role."""
+    """Factory: page_as(role, targets) -> AppTest on the Backups page, logged in as a new user of that role
+    (page=None: on the role's default page, where AppTest also shows the sidebar the app renders)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     from core.config import get_settings
 
-    def _make(role: str, targets: str):
+    def _make(role: str, targets: str, page: str | None = "pages/backups.py"):
         monkeypatch.setenv("BACKUP_TARGETS", targets)
         monkeypatch.setenv("AUTH_LOGIN_SLEEP", "0")
         get_settings.cache_clear()
@@ -31,7 +32,8 @@ def page_as(db_url, seeded, make_user, tmp_path, monkeypatch):
         at.session_state["name"] = user.name
         at.session_state["roles"] = [role]
         at.run()
-        at.switch_page("pages/backups.py").run()
+        if page:
+            at.switch_page(page).run()
         assert not at.exception, [e.value for e in at.exception]
         return at
 
@@ -129,3 +131,46 @@ def test_a_typed_database_name_is_shown_as_text_not_markup(page_as, tmp_path, db
     assert typed in _seen(error)  # the person reads exactly what they typed...
     assert "**x**" not in error.value and "[click](" not in error.value and "<b>" not in error.value  # ...as text
     assert scalar(db_url, "SELECT count(*) FROM pg_database WHERE datname LIKE '%click%'") == 0
+
+
+def test_an_s3_target_whose_endpoint_stopped_is_named_the_others_still_store_and_the_sidebar_says_so(
+        page_as, tmp_path, moto_private, aws_env, session):
+    import uuid
+
+    import boto3
+    import streamlit as st
+    from sqlalchemy import select
+
+    from core.backups import storage
+    from core.backups.models import BackupCopy, CopyStatus
+
+    bucket = f"ac-down-{uuid.uuid4().hex[:8]}"
+    boto3.client("s3", endpoint_url=moto_private.url, region_name="us-east-1").create_bucket(Bucket=bucket)
+    local, s3 = f"file://{tmp_path / 'local'}", f"s3://{bucket}/aftercare"
+    at = page_as("ops", f"{local},{s3}?region=us-east-1&endpoint={moto_private.url}")
+    _button(at, "Back up now").click().run()
+    assert any("stored in 2 target(s) and verified in 2" in _seen(s) for s in at.success)
+
+    moto_private.stop()  # the S3 endpoint goes away
+    _button(at, "Back up now").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    [warning] = [w for w in at.warning if "stored in 1 of 2 targets" in _seen(w)]
+    assert f"{s3}: cannot upload" in _seen(warning)
+    backup_id = at.dataframe[1].value["id"][0]
+    assert at.dataframe[1].value["status"][0] == "partial"
+    copies = {c.target: c.status for c in session.scalars(select(BackupCopy).where(BackupCopy.backup_id == backup_id))}
+    assert copies == {local: CopyStatus.UPLOADED, s3: CopyStatus.FAILED}
+    assert backup_id in storage.parse_target(local).backup_ids()
+
+    st.cache_data.clear()  # the page's reads are cached for 30 s: as if someone looks a minute later
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(_seen(e).startswith(f"{s3}: the last upload failed; it is retried on the next run") for e in at.error)
+    assert not any(_seen(e).startswith(local) for e in at.error)
+
+    # The sidebar's health panel, on every staff page (AppTest keeps the sidebar only on the page a session
+    # lands on, so a second session looks at it there).
+    home = page_as("ops", f"{local},{s3}?region=us-east-1&endpoint={moto_private.url}", page=None)
+    assert [_seen(e) for e in home.sidebar.error if _seen(e).startswith("Storage")] == ["Storage: down"]
+    assert any(_seen(c).startswith(f"{s3} unreachable: Could not connect to the endpoint URL")
+               for c in home.sidebar.caption)
