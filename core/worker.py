@@ -76,7 +76,8 @@ def try_lead(conn) -> bool:
 
 
 def main(*, once: bool = False) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # force: `python -m core` configured WARNING for commands already; the worker's log is its INFO lines
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     from core.monitoring_hooks import init_error_tracking
 
     init_error_tracking("worker")

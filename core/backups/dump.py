@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import subprocess
 import tempfile
 import threading
@@ -236,6 +237,34 @@ def retry_failed_copies(*, url: str, targets: list[Target], workdir: Path) -> li
     return outcomes
 
 
+STAGING_PREFIX = "aftercare-backup-"  # + the pid of the process that owns the staging folder
+
+
+def remove_orphaned_staging(workdir: Path | None = None, *, min_age_seconds: float = 600) -> list[str]:
+    """Delete staging folders (half-written dumps) left by backup processes that are gone, on this host.
+    Only folders whose owner pid no longer runs and that are older than min_age_seconds (pid reuse) go."""
+    import shutil
+
+    root = Path(workdir or tempfile.gettempdir())
+    removed = []
+    for folder in root.glob(f"{STAGING_PREFIX}*"):
+        pid_text = folder.name[len(STAGING_PREFIX):].split("-", 1)[0]
+        if not pid_text.isdigit() or not folder.is_dir():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+            continue  # its process still runs
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue  # another user's live process
+        if time.time() - folder.stat().st_mtime < min_age_seconds:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder.name)
+    return removed
+
+
 def mark_interrupted_runs(session) -> int:
     """Mark runs left 'running' by a killed process as failed (only when no backup holds the lock now).
 
@@ -269,7 +298,7 @@ def run_backup(*, url: str, targets: list[Target], trigger: RunTrigger, actor: s
     engine = _admin_engine(url)
     lock_conn = engine.connect()
     locked = False
-    staging = Path(tempfile.mkdtemp(prefix="aftercare-backup-", dir=workdir))
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=workdir))
     backup_id = new_backup_id()
     result = BackupResult(backup_id, RunStatus.FAILED)
     try:

@@ -86,10 +86,13 @@ def weekly_drill_job() -> str:
 def housekeeping_job() -> str | None:
     """Mark runs a killed worker left 'running' as failed, and refresh the backup metrics."""
     from core.backups import metrics
-    from core.backups.dump import mark_interrupted_runs
+    from core.backups.dump import mark_interrupted_runs, remove_orphaned_staging
     from core.db import session_scope
 
     with session_scope() as s:
         n = mark_interrupted_runs(s)
         metrics.refresh(s)
-    return f"marked {n} interrupted backup run(s) failed" if n else None
+    removed = remove_orphaned_staging()
+    said = [f"marked {n} interrupted backup run(s) failed"] if n else []
+    said += [f"removed {len(removed)} half-written dump folder(s) of stopped processes"] if removed else []
+    return "; ".join(said) or None

@@ -245,3 +245,26 @@ def test_misconfigured_targets_are_named():
     t = storage.parse_targets("s3://bucket/some/prefix?region=eu-west-1&endpoint=http://h:1&sse=aws:kms&kms_key_id=k")[0]
     assert (t.name, t.region, t.endpoint, t.sse, t.kms_key_id) == (
         "s3://bucket/some/prefix", "eu-west-1", "http://h:1", "aws:kms", "k")
+
+
+def test_half_written_dumps_of_stopped_processes_are_removed_and_live_ones_kept(tmp_path):
+    """A worker killed mid-dump leaves its staging folder; housekeeping removes it once its process is gone
+    (and the folder is not brand new), never the folder of a backup still running."""
+    import os
+    import subprocess
+    import sys
+
+    from core.backups.dump import STAGING_PREFIX, remove_orphaned_staging
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = tmp_path / f"{STAGING_PREFIX}{gone.stdout.strip()}-abc"
+    live = tmp_path / f"{STAGING_PREFIX}{os.getpid()}-def"
+    fresh_dead = tmp_path / f"{STAGING_PREFIX}{gone.stdout.strip()}-new"
+    for folder in (dead, live, fresh_dead):
+        folder.mkdir()
+        (folder / "partial.dump").write_bytes(b"PGDMP" + b"x" * 100)
+    old = os.stat(dead).st_mtime - 3600
+    os.utime(dead, (old, old))
+    os.utime(live, (old, old))
+    assert remove_orphaned_staging(tmp_path) == [dead.name]
+    assert not dead.exists() and live.exists() and fresh_dead.exists()
