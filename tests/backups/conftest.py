@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -19,7 +20,8 @@ class MotoServer:
     """moto's S3 server on a free loopback port; stop() takes the endpoint down (as an outage would)."""
 
     def __init__(self):
-        binary = need_binary("moto_server", str(ROOT / ".venv" / "bin" / "moto_server"))
+        # the moto of this interpreter's environment first (a shim elsewhere on PATH may lack it)
+        binary = need_binary(str(Path(sys.executable).parent / "moto_server"), "moto_server")
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.proc = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
