@@ -42,12 +42,28 @@ def page_user(permission: Permission) -> User:
     return user
 
 
+FLASH_SECONDS = 3.0
+
+
 def flash(message: str) -> None:
-    """Show message once on the next run (after a write and st.rerun())."""
-    st.session_state[state.FLASH] = message
+    """Show message on the next run (after a write and st.rerun())."""
+    st.session_state[state.FLASH] = (message, None)
 
 
 def show_flash() -> None:
-    msg = st.session_state.pop(state.FLASH, None)
-    if msg:
-        st.success(msg)
+    """The pending message, kept for FLASH_SECONDS after it was first drawn: a run that a component starts
+    right after (the login cookie's, say) replaces the one that drew it, and the person must still see
+    "Thanks, your request AC-12 was received". A later interaction no longer shows it."""
+    import time
+
+    pending = st.session_state.get(state.FLASH)
+    if not pending:
+        return
+    message, first_shown = pending if isinstance(pending, tuple) else (pending, None)
+    now = time.monotonic()
+    if first_shown is None:
+        st.session_state[state.FLASH] = (message, now)
+    elif now - first_shown > FLASH_SECONDS:
+        del st.session_state[state.FLASH]
+        return
+    st.success(message)
