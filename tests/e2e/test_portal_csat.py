@@ -12,14 +12,13 @@ from tests.e2e.conftest import DEMO_PASSWORD, login, wait_idle, wait_logged_in
 pytestmark = pytest.mark.e2e
 
 
-def test_customer_files_a_ticket_and_rates_it_once_solved(live_app, browser):
+def test_customer_files_a_ticket_and_rates_it_once_solved(live_app, new_page):
     from core.auth.models import User
     from core.feedback.models import FeedbackItem
     from core.mail.models import OutboxMessage
     from core.tickets import service
 
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    page.set_default_timeout(30_000)
+    page = new_page(viewport={"width": 1400, "height": 1000}, name="customer")
     login(page, live_app["url"], "customer", DEMO_PASSWORD)
     expect(page.get_by_role("heading", name="Support")).to_be_visible()
     wait_logged_in(page)
@@ -63,4 +62,3 @@ def test_customer_files_a_ticket_and_rates_it_once_solved(live_app, browser):
             assert (item.score, item.comment) == (5, "Quick and clear, thanks")
     finally:
         engine.dispose()
-    page.context.close()

@@ -10,8 +10,8 @@ from tests.e2e.conftest import DEMO_PASSWORD, login, wait_idle, wait_logged_in
 pytestmark = pytest.mark.e2e
 
 
-def test_customer_files_a_ticket_and_a_support_lead_reassigns_it(live_app, browser):
-    customer = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+def test_customer_files_a_ticket_and_a_support_lead_reassigns_it(live_app, new_page):
+    customer = new_page(viewport={"width": 1400, "height": 1000}, name="customer")
     login(customer, live_app["url"], "customer", DEMO_PASSWORD)
     expect(customer.get_by_role("heading", name="Support")).to_be_visible()
     wait_logged_in(customer)
@@ -24,9 +24,9 @@ def test_customer_files_a_ticket_and_a_support_lead_reassigns_it(live_app, brows
     thanks = customer.get_by_text(re.compile(r"Your request AC-\d+ was received"))
     expect(thanks).to_be_visible()
     ref = re.search(r"AC-\d+", thanks.inner_text()).group(0)
-    customer.context.close()
+    customer.context.close()  # done with it; the fixture closes it anyway when the test fails first
 
-    lead = browser.new_context(viewport={"width": 1500, "height": 1200}).new_page()
+    lead = new_page(viewport={"width": 1500, "height": 1200}, name="lead")
     login(lead, live_app["url"], "lead", DEMO_PASSWORD)
     expect(lead.get_by_role("heading", name="Overview")).to_be_visible()
     wait_logged_in(lead)
@@ -50,4 +50,3 @@ def test_customer_files_a_ticket_and_a_support_lead_reassigns_it(live_app, brows
     form.get_by_role("button", name="Reassign").click()
     expect(lead.get_by_text(f"{ref} reassigned.")).to_be_visible()
     expect(lead.get_by_text(re.compile(r"· Tech / Mei Chen ·"))).to_be_visible()
-    lead.context.close()
