@@ -29,7 +29,10 @@ def _agent_box(at):
 
 
 def test_a_lead_opens_a_ticket_by_number_and_reassigns_it(app_as):
-    at, tid, current = _open_ticket(app_as)
+    # a team with several agents (billing and product have one each in the demo data)
+    several = select(Team.id).where(Team.key.in_(["tech", "support"]))
+    at, tid, current = _open_ticket(app_as, where=(Ticket.status == "open", Ticket.assignee_id.is_not(None),
+                                                   Ticket.team_id.in_(several)))
     box = _agent_box(at)
     with session_scope() as s:
         team_id = s.get(Ticket, tid).team_id
