@@ -348,13 +348,13 @@ class Provider(ABC):
 
     # ------------------------------------------------------------ shared sync-out
 
+    @abstractmethod
     def push_ticket(self, *, session: Session, ticket: Ticket, remote_id: str, data: dict) -> None:
         """Send the ticket's category, priority, status and assignee to the provider."""
-        raise NotImplementedError
 
+    @abstractmethod
     def push_note(self, *, session: Session, note: TicketEvent, remote_id: str) -> str:
         """Send one internal note as a private comment; the provider's id for it."""
-        raise NotImplementedError
 
     def sync_out(self, *, result: SyncResult) -> None:
         """Push changed tickets, then each unpushed note in its own transaction: a note's link commits right after

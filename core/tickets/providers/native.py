@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.tickets.providers.base import Provider, SyncResult
+from core.tickets.providers.base import Provider, ProviderError, SyncResult
 
 
 class NativeProvider(Provider):
@@ -19,3 +19,10 @@ class NativeProvider(Provider):
 
     def sync_out(self, *, result: SyncResult) -> None:
         return None
+
+    # There is no remote helpdesk: sync_out above never pushes, and nothing else may.
+    def push_ticket(self, *, session, ticket, remote_id: str, data: dict) -> None:
+        raise ProviderError("the native store is Aftercare itself: there is no helpdesk to push tickets to")
+
+    def push_note(self, *, session, note, remote_id: str) -> str:
+        raise ProviderError("the native store is Aftercare itself: there is no helpdesk to push notes to")
