@@ -11,15 +11,22 @@ from tests.e2e.conftest import DEMO_PASSWORD, login, wait_idle, wait_logged_in
 pytestmark = pytest.mark.e2e
 
 
-def test_ops_changes_a_rollout_with_a_reason_and_sees_it_in_the_history(live_app, page):
+def _open_flags(page, live_app) -> None:
     login(page, live_app["url"], "ops", DEMO_PASSWORD)
     page.get_by_role("link", name="Feature flags").click()
     expect(page.get_by_role("heading", name="Feature flags", exact=True)).to_be_visible()
 
+
+def _open_flag(page, name: str) -> None:
     search = page.get_by_role("textbox", name="Search")
-    search.fill("new-checkout")
+    search.fill(name)
     search.press("Enter")
-    expect(page.get_by_role("heading", name="new-checkout", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
+
+
+def test_ops_changes_a_rollout_with_a_reason_and_sees_it_in_the_history(live_app, page):
+    _open_flags(page, live_app)
+    _open_flag(page, "new-checkout")
 
     page.get_by_role("tab", name="Rollout & targeting").click()
     pct = page.get_by_role("spinbutton", name="Rollout percentage")
@@ -51,22 +58,15 @@ def test_agent_does_not_see_the_flags_page(live_app, page):
 def test_ops_flips_a_kill_switch_at_once_and_a_toggle_needs_its_confirmation(live_app, page):
     from core.flags.client import Client
 
-    login(page, live_app["url"], "ops", DEMO_PASSWORD)
-    page.get_by_role("link", name="Feature flags").click()
-    expect(page.get_by_role("heading", name="Feature flags", exact=True)).to_be_visible()
-    search = page.get_by_role("textbox", name="Search")
-    search.fill("kill-llm-classifier")
-    search.press("Enter")
-    expect(page.get_by_role("heading", name="kill-llm-classifier", exact=True)).to_be_visible()
+    _open_flags(page, live_app)
+    _open_flag(page, "kill-llm-classifier")
     form = page.locator("[data-testid='stForm']").filter(has_text="Turn ON")
     form.get_by_role("textbox", name="Reason").fill("e2e: the LLM endpoint is timing out")
     form.get_by_role("button", name="Turn ON").click()
     expect(page.get_by_text("kill-llm-classifier turned on in production.")).to_be_visible()
 
     # A flag that is not a kill switch asks for a confirmation before it changes.
-    search.fill("maintenance-banner")
-    search.press("Enter")
-    expect(page.get_by_role("heading", name="maintenance-banner", exact=True)).to_be_visible()
+    _open_flag(page, "maintenance-banner")
     form = page.locator("[data-testid='stForm']").filter(has_text="I confirm this change")
     form.get_by_role("textbox", name="Reason").fill("e2e: planned maintenance tonight")
     form.get_by_role("button", name="Apply").click()
