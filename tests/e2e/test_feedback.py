@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, pool, text
 
-from tests.e2e.conftest import DEMO_PASSWORD, login, wait_idle
+from tests.e2e.conftest import DEMO_PASSWORD, login, wait_idle, wait_logged_in
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +33,7 @@ def test_customer_rating_is_found_in_the_explorer_and_linked_to_the_roadmap(live
     customer = new_page(viewport={"width": 1400, "height": 1000}, name="customer")
     login(customer, live_app["url"], "customer", DEMO_PASSWORD)
     expect(customer.get_by_role("heading", name="Support")).to_be_visible(timeout=30_000)
+    wait_logged_in(customer)  # the login cookie's rerun would swallow a form sent before it
     customer.get_by_role("tab", name="Feedback").click()
     form = customer.locator('[data-testid="stForm"]').filter(has_text="Your rating")
     form.get_by_text("★★☆☆☆", exact=True).click()
@@ -43,6 +44,7 @@ def test_customer_rating_is_found_in_the_explorer_and_linked_to_the_roadmap(live
 
     pm = new_page(viewport={"width": 1400, "height": 1000}, name="pm")
     login(pm, live_app["url"], "pm", DEMO_PASSWORD)
+    wait_logged_in(pm)
     _open(pm, "Feedback & NPS")
     pm.get_by_role("tab", name="Explorer").click()
     search = pm.get_by_label("Search comments, pages, accounts, contacts")
