@@ -3,18 +3,41 @@ priority, reply or note, confirm a triage, page through results; a stale form is
 
 from sqlalchemy import func, select
 
+from core.accounts.models import Account, Contact
 from core.auth.models import Team, User
 from core.db import session_scope
 from core.tickets import service
+from core.tickets.enums import Channel
 from core.tickets.models import Ticket, TicketEvent
 
 
-def _open_ticket(app_as, where=None):
+def _new_open_ticket(*, several_agents: bool = False) -> int:
+    """A fresh open ticket owned by an agent of its team: the demo data varies with the clock (some seeds have
+    no open ticket at all), so each test arranges the ticket it works on."""
     with session_scope() as s:
-        t = s.scalar(select(Ticket).where(*(where if where is not None else
-                                           (Ticket.status == "open", Ticket.assignee_id.is_not(None))))
-                     .order_by(Ticket.id).limit(1))
-        tid, agent = t.id, t.assignee_id
+        lead = s.scalar(select(User).where(User.username == "lead"))
+        email = s.scalar(select(Contact.email).join(Account, Contact.account_id == Account.id)
+                         .where(Account.status == "active", Account.key != "unassigned-senders")
+                         .order_by(Contact.id).limit(1))
+        t = service.create_ticket(session=s, actor=lead, channel=Channel.STAFF, data={
+            "requester_email": email, "subject": "Run history export stops at 80%",
+            "description": "The CSV export of agent runs has stopped at 80% since Monday."})
+        s.flush()
+        agents = select(User.team_id).where(User.role == "agent", User.active.is_(True), User.team_id.is_not(None))
+        if several_agents:
+            agents = agents.group_by(User.team_id).having(func.count() > 1)
+        team_id = s.scalar(agents.order_by(User.team_id).limit(1))
+        t.status, t.team_id = "open", team_id
+        t.assignee_id = s.scalar(select(User.id).where(User.team_id == team_id, User.role == "agent",
+                                                       User.active.is_(True)).order_by(User.id).limit(1))
+        return t.id
+
+
+def _open_ticket(app_as, tid: int | None = None):
+    """The queue page, as a support lead, with one ticket opened by its number (a fresh one by default)."""
+    tid = tid if tid is not None else _new_open_ticket()
+    with session_scope() as s:
+        agent = s.get(Ticket, tid).assignee_id
         agent_name = s.get(User, agent).name if agent else None
     at = app_as("support_lead")
     at.switch_page("pages/queue.py").run()
@@ -29,16 +52,7 @@ def _agent_box(at):
 
 
 def test_a_lead_opens_a_ticket_by_number_and_reassigns_it(app_as):
-    # the demo data varies with the clock: arrange an open ticket owned by an agent of a team with several
-    with session_scope() as s:
-        team_id = s.scalar(select(User.team_id).where(User.team_id.is_not(None), User.role == "agent")
-                           .group_by(User.team_id).having(func.count() > 1).order_by(User.team_id).limit(1))
-        agent_id = s.scalar(select(User.id).where(User.team_id == team_id, User.role == "agent")
-                            .order_by(User.id).limit(1))
-        t = s.scalar(select(Ticket).where(Ticket.status == "open").order_by(Ticket.id).limit(1))
-        t.team_id, t.assignee_id = team_id, agent_id
-        tid = t.id
-    at, tid, current = _open_ticket(app_as, where=(Ticket.id == tid,))
+    at, tid, current = _open_ticket(app_as, _new_open_ticket(several_agents=True))
     box = _agent_box(at)
     with session_scope() as s:
         team_id = s.get(Ticket, tid).team_id
@@ -119,11 +133,12 @@ def test_an_internal_note_can_set_the_status(app_as):
 
 
 def test_a_lead_confirms_a_triage_ticket_and_it_leaves_the_triage_queue(app_as):
+    fresh = _new_open_ticket()
     with session_scope() as s:
-        t = s.scalar(select(Ticket).where(Ticket.status == "open").order_by(Ticket.id.desc()).limit(1))
+        t = s.get(Ticket, fresh)
         t.needs_triage = True
-        category, source = t.category, t.category_source
-    at, tid, _ = _open_ticket(app_as, where=(Ticket.needs_triage.is_(True),))
+        tid, category, source = t.id, t.category, t.category_source
+    at, tid, _ = _open_ticket(app_as, tid)
     next(b for b in at.button if b.label == f"Confirm {category}").click().run()
     assert not at.exception
     assert f"AC-{tid}: category {category} confirmed." in [s.value for s in at.success]
@@ -168,8 +183,9 @@ def test_reassign_form_for_a_changed_ticket_says_so_and_changes_nothing(app_as):
 def test_a_ticket_shows_its_attachments_with_a_download_and_says_why_one_was_not_kept(app_as):
     from core.channels.models import TicketAttachment
 
+    fresh = _new_open_ticket()
     with session_scope() as s:
-        t = s.scalar(select(Ticket).where(Ticket.status == "open").order_by(Ticket.id.desc()).limit(1))
+        t = s.get(Ticket, fresh)
         s.add_all([TicketAttachment(ticket_id=t.id, filename="trace_[1].log", content_type="text/plain", size=2048,
                                     data=b"x" * 2048),
                    TicketAttachment(ticket_id=t.id, filename="screen.mov", content_type="video/quicktime",
@@ -189,8 +205,7 @@ def test_a_ticket_shows_its_attachments_with_a_download_and_says_why_one_was_not
 def test_a_lead_moves_an_unknown_senders_ticket_to_the_right_account(app_as):
     from datetime import datetime, timezone
 
-    from core.accounts.models import Account, Contact
-
+    fresh = _new_open_ticket()
     with session_scope() as s:
         intake = Account(key="unassigned-senders", name="Unassigned senders", plan="free",
                          started_at=datetime.now(timezone.utc))
@@ -199,7 +214,7 @@ def test_a_lead_moves_an_unknown_senders_ticket_to_the_right_account(app_as):
         stranger = Contact(account_id=intake.id, email="new.buyer@initech.example", name="New Buyer")
         s.add(stranger)
         s.flush()
-        t = s.scalar(select(Ticket).where(Ticket.status == "open").order_by(Ticket.id).limit(1))
+        t = s.get(Ticket, fresh)
         t.requester_id, t.account_id = stranger.id, intake.id
         tid = t.id
         target = s.scalar(select(Account).where(Account.key != "unassigned-senders").order_by(Account.id).limit(1))
