@@ -102,5 +102,5 @@ def notes_for_contact(*, session: Session, contact_id: int, limit: int = 20) -> 
         select(RoadmapNotice.at, RoadmapNotice.change, RoadmapItem.title, RoadmapNotice.message,
                RoadmapNotice.ticket_id)
         .join(RoadmapItem, RoadmapItem.id == RoadmapNotice.roadmap_item_id)
-        .where(RoadmapNotice.contact_id == contact_id).order_by(RoadmapNotice.at.desc()).limit(limit))
+        .where(RoadmapNotice.contact_id == contact_id).order_by(RoadmapNotice.at.desc(), RoadmapNotice.id.desc()).limit(limit))
     return [dict(r._mapping) for r in rows]
