@@ -122,7 +122,7 @@ def test_the_worker_killed_mid_backup_marks_the_run_failed_at_its_next_start_and
     env = dict(os.environ, DATABASE_URL=db_url, BACKUP_TARGETS=f"file://{target}", TMPDIR=str(work),
                PROMETHEUS_URL="http://127.0.0.1:9", ALERTMANAGER_URL="http://127.0.0.1:9", PYTHONUNBUFFERED="1")
     # The daily backup is a cron job at BACKUP_TIME (minute precision): the next minute that leaves time to start.
-    first = _worker(dict(env, WORKER_METRICS_PORT=str(free_port()), BACKUP_TIME=_next_minute(tz, 15)), log)
+    first = _worker(dict(env, WORKER_METRICS_PORT=str(free_port()), BACKUP_TIME=_next_minute(tz, 45)), log)
     second = None
     try:
         def dump_waiting():

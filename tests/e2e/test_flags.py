@@ -13,6 +13,7 @@ pytestmark = pytest.mark.e2e
 
 def _open_flags(page, live_app) -> None:
     login(page, live_app["url"], "ops", DEMO_PASSWORD)
+    wait_logged_in(page)  # a click during the login cookie's rerun is dropped
     page.get_by_role("link", name="Feature flags").click()
     expect(page.get_by_role("heading", name="Feature flags", exact=True)).to_be_visible()
 

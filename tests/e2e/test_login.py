@@ -19,6 +19,7 @@ def test_agent_cannot_reach_an_ops_page_even_by_url(live_app, page):
     login(page, live_app["url"], "agent", DEMO_PASSWORD)
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     expect(page.get_by_role("link", name="Backups")).to_have_count(0)
+    wait_logged_in(page)  # the cookie, so loading an address logs the agent straight back in
     page.goto(live_app["url"] + "/backups")
     # The cookie logs the agent back in; the address is not in the agent's navigation, so the agent's own
     # default page opens instead, and nothing of the backups page renders.

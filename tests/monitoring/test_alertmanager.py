@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -28,7 +29,13 @@ def test_alerts_show_inhibited_warning_under_a_critical_on_the_same_service(aler
     _post_alert(alertmanager_url, alertname="HighErrorRate", severity="critical", service="api")
     _post_alert(alertmanager_url, alertname="SlowResponseTime", severity="warning", service="api")
     _post_alert(alertmanager_url, alertname="SLABreachesRising", severity="warning", service="support")
-    alerts = {a["alertname"]: a for a in Alertmanager(alertmanager_url).alerts()}
+    # Alertmanager's inhibitor learns of new alerts from its own subscription, a moment after the POST.
+    deadline = time.monotonic() + 10
+    while True:
+        alerts = {a["alertname"]: a for a in Alertmanager(alertmanager_url).alerts()}
+        if alerts["SlowResponseTime"]["state"] == "inhibited" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert alerts["HighErrorRate"]["state"] == "active"
     assert alerts["SlowResponseTime"]["state"] == "inhibited"          # same service as the critical one
     assert alerts["SLABreachesRising"]["state"] == "active"            # another service: not inhibited

@@ -68,7 +68,7 @@ def test_period_by_month_and_bad_month():
 
 def test_metrics_json_cli_prints_every_kpi(db_url, session):
     _tickets(session, [(10, 1, 5)])
-    out = subprocess.run([sys.executable, "-m", "core", "metrics", "--json", "--days", "30"], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "core", "metrics", "--json", "--month", NOW.strftime("%Y-%m")], capture_output=True,
                          text=True, check=True, env={**__import__("os").environ, "DATABASE_URL": db_url})
     data = json.loads(out.stdout)
     for key in ("first_response_median_minutes", "resolution_median_minutes", "nps", "csat_share", "logo_churn",

@@ -18,6 +18,7 @@ def _app():
 def test_the_message_outlives_an_immediate_extra_run_and_then_goes(monkeypatch):
     from core.ui import context
 
+    monkeypatch.setattr(context, "FLASH_SECONDS", 600.0)  # a stalled CI machine must not age it out early
     at = AppTest.from_function(_app)
     at.run()
     at.button[0].click().run()
