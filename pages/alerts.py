@@ -22,7 +22,7 @@ st.title("Alerts")
 show_flash()
 
 tab_names = ["Firing now", "History & triage", "Rules", "Notifications"] + (["Silences"] if may_silence else [])
-tabs = dict(zip(tab_names, st.tabs(tab_names)))
+tabs = dict(zip(tab_names, st.tabs(tab_names, key="alerts_tab", on_change="rerun")))
 
 
 def _guard(fn, *args):

@@ -92,7 +92,7 @@ c6.metric("Bug fix median", num(k["bug_fix_median_hours"], 1, " h"),
 c6.caption(f"p90 {num(k['bug_fix_p90_hours'], 1, ' h')}")
 
 tab_trends, tab_explorer, tab_themes, tab_roadmap, tab_followups = st.tabs(
-    ["Trends", "Explorer", "Themes", "Roadmap", "Follow-ups"])
+    ["Trends", "Explorer", "Themes", "Roadmap", "Follow-ups"], key="feedback_tab", on_change="rerun")
 
 with tab_trends:
     left, right = st.columns(2)

@@ -143,7 +143,7 @@ for col, env in zip(cols, ENVS):
         col.error("On for everyone: no strategy. Set a rollout or user ids, or switch it off.")
 
 tab_names = ["Switch", "Rollout & targeting", "Variants", "Scheduled changes", "History", "Definition", "Segments"]
-tabs = dict(zip(tab_names, st.tabs(tab_names)))
+tabs = dict(zip(tab_names, st.tabs(tab_names, key="flags_tab", on_change="rerun")))
 
 with tabs["Switch"]:
     if not may_manage:

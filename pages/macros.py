@@ -19,7 +19,7 @@ show_flash()
 STATUSES = [None, *[s.value for s in service.MACRO_STATUSES]]
 LANGS = ["en", "es"]
 
-tab_list, tab_new, tab_top = st.tabs(["Macros", "New macro", "Most used"])
+tab_list, tab_new, tab_top = st.tabs(["Macros", "New macro", "Most used"], key="macros_tab", on_change="rerun")
 
 
 def _save(action, success: str) -> None:

@@ -8,7 +8,7 @@ from core.tickets import service
 from core.tickets.enums import Channel
 from core.tickets.intake import DESCRIPTION_MAX, SUBJECT_MAX, IntakeError
 from core.ui import tickets as data
-from core.ui.context import flash, page_user, show_flash
+from core.ui.context import flash, form_done, form_key, page_user, show_flash
 from core.ui.loop import render_portal_notes, render_ticket_outcomes
 from core.ui.widgets import md_escape
 
@@ -24,10 +24,11 @@ except ImportError:
 
 # The CSAT mail links to /portal?csat=<ticket>: open the Feedback tab, where that ticket's rating comes first.
 tab_new, tab_mine, *tab_fb = st.tabs(["New request", "My requests"] + (["Feedback"] if render_portal_feedback else []),
-                                     default="Feedback" if render_portal_feedback and st.query_params.get("csat") else None)
+                                     default="Feedback" if render_portal_feedback and st.query_params.get("csat") else None,
+                                     key="portal_tab", on_change="rerun")  # a rerun (after a send) keeps the tab
 
 with tab_new:
-    with st.form("portal_new_ticket", clear_on_submit=True):
+    with st.form(form_key("portal_new_ticket")):
         subject = st.text_input("Subject", max_chars=SUBJECT_MAX)
         description = st.text_area("What happened?", max_chars=DESCRIPTION_MAX, height=200)
         repro = st.radio("Does it happen every time?", ["Not sure", "Yes", "No"], horizontal=True)
@@ -41,6 +42,7 @@ with tab_new:
             with session_scope() as s:
                 t = service.create_ticket(session=s, actor=user, data=payload, channel=Channel.PORTAL)
                 ref = t.reference
+            form_done("portal_new_ticket")
             flash(f"Thanks! Your request {ref} was received; we sent you a confirmation e-mail.")
             st.rerun()
         except IntakeError as exc:
@@ -67,12 +69,13 @@ with tab_mine:
             data.render_attachments(user, t["id"])
             render_ticket_outcomes(t["id"])
             if t["status"] != "closed":
-                with st.form("portal_reply", clear_on_submit=True):
+                with st.form(form_key("portal_reply")):
                     body = st.text_area("Add a reply", max_chars=DESCRIPTION_MAX)
                     if st.form_submit_button("Send reply"):
                         try:
                             with session_scope() as s:
                                 service.customer_reply(session=s, actor=user, ticket_id=t["id"], body=body)
+                            form_done("portal_reply")
                             flash("Reply sent.")
                             st.rerun()
                         except (IntakeError, service.TicketError, service.TicketNotFound) as exc:

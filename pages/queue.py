@@ -10,7 +10,7 @@ from core.tickets.enums import OPEN_STATUSES, Category, Priority, TicketStatus
 from core.tickets.intake import IntakeError
 from core.tickets.queue import SORTS, UNASSIGNED
 from core.ui import tickets as data
-from core.ui.context import flash, page_user, show_flash
+from core.ui.context import flash, form_done, form_key, page_user, show_flash
 from core.ui.widgets import md_escape
 from core.ui.loop import render_ticket_macros
 
@@ -156,11 +156,14 @@ with left:
         st.dataframe(pd.DataFrame(t["mail"]), hide_index=True, width="stretch")
 
 
-def _apply(action, success: str) -> None:
+def _apply(action, success: str, form: str | None = None) -> None:
+    """Run a change; on success start `form` afresh (so a second click cannot send it twice) and say so."""
     try:
         with session_scope() as s:
             action(s)
         data.clear()
+        if form:
+            form_done(form)
         flash(success)
         st.rerun()
     except service.StaleTicket as exc:
@@ -195,7 +198,8 @@ with right:
                                               team_id=new_team, assignee_id=new_agent, reason=reason or None),
                    f"{t['reference']} reassigned.")
 
-    with st.form("reply"):
+    reply_form = f"reply_{t['id']}"
+    with st.form(form_key(reply_form)):
         st.markdown("**Reply or note**")
         body = st.text_area("Message", max_chars=20000)
         kind = st.radio("Kind", ["Public reply (mailed to the requester)", "Internal note"], horizontal=False)
@@ -204,14 +208,15 @@ with right:
         if st.form_submit_button("Send"):
             if kind.startswith("Public"):
                 _apply(lambda s: service.public_reply(session=s, actor=user, ticket_id=t["id"], body=body, status=after),
-                       "Reply sent.")
+                       "Reply sent.", form=reply_form)
             else:
                 def _note(s):
                     service.add_note(session=s, actor=user, ticket_id=t["id"], body=body)
                     if after is not None and after != t["status"]:
                         service.change_status(session=s, actor=user, ticket_id=t["id"], version=seen_version,
                                               status=after)
-                _apply(_note, "Note added." if after is None else f"Note added; {t['reference']} is now {after}.")
+                _apply(_note, "Note added." if after is None else f"Note added; {t['reference']} is now {after}.",
+                       form=reply_form)
 
     render_ticket_macros(user, t)  # apply a macro, macros used here, a bug's fix link
 

@@ -54,7 +54,7 @@ else:
                f"leaves the list, one not seen for {FRESH.seconds // 60} minutes no longer counts as running "
                f"(stale), and after {FORGET.seconds // 60} minutes it is dropped.")
 
-tab_dep, tab_changes, tab_log = st.tabs(["Deployments", "What changed", "Changelog"])
+tab_dep, tab_changes, tab_log = st.tabs(["Deployments", "What changed", "Changelog"], key="releases_tab", on_change="rerun")
 
 # --- deployments -----------------------------------------------------------------------------
 with tab_dep:

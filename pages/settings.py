@@ -64,7 +64,7 @@ def _run(key: str, func):
     return result
 
 
-tab_mail, tab_zd, tab_front, tab_history = st.tabs(["Mailbox", "Zendesk", "Front", "Sync history"])
+tab_mail, tab_zd, tab_front, tab_history = st.tabs(["Mailbox", "Zendesk", "Front", "Sync history"], key="settings_tab", on_change="rerun")
 
 with tab_mail:
     cfg = state["mailbox"]["config"]

@@ -20,7 +20,7 @@ c1, c2 = st.columns(2)
 c1.metric("Breached now", len(breached))
 c2.metric("At risk now", len(at_risk))
 
-tab_b, tab_r, tab_c = st.tabs(["Breached now", "At risk now", "Compliance"])
+tab_b, tab_r, tab_c = st.tabs(["Breached now", "At risk now", "Compliance"], key="sla_tab", on_change="rerun")
 with tab_b:
     if breached:
         st.dataframe(pd.DataFrame(breached), hide_index=True, width="stretch")

@@ -67,3 +67,17 @@ def show_flash() -> None:
         del st.session_state[state.FLASH]
         return
     st.success(message)
+
+
+def form_key(name: str) -> str:
+    """The key of form `name` for this run. It changes after a successful send (form_done), so the form starts
+    empty again and a second click cannot send the same thing twice; a refused send keeps what the person
+    typed (which clear_on_submit would erase along with the error's cause)."""
+    return f"{name}_{st.session_state.get(state.FORM_ROUNDS, {}).get(name, 0)}"
+
+
+def form_done(name: str) -> None:
+    """Start form `name` afresh on the next run (its fields' keys change with the form's)."""
+    rounds = dict(st.session_state.get(state.FORM_ROUNDS, {}))
+    rounds[name] = rounds.get(name, 0) + 1
+    st.session_state[state.FORM_ROUNDS] = rounds

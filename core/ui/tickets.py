@@ -148,8 +148,10 @@ def render_attachments(actor, ticket_id: int) -> None:
 
 
 def clear() -> None:
-    """Drop cached ticket data after a write."""
-    for fn in (queue_page, accuracy, workload):
+    """Drop cached ticket data after a write (the SLA columns too: a status change pauses or stops a clock)."""
+    from core.ui import sla
+
+    for fn in (queue_page, accuracy, workload, sla.queue_columns, sla.live):
         fn.clear()
 
 

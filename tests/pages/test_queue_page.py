@@ -126,6 +126,7 @@ def test_an_internal_note_can_set_the_status(app_as):
     next(b for b in at.button if b.label == "Send").click().run()
     assert not at.exception
     assert f"Note added; AC-{tid} is now on_hold." in [s.value for s in at.success]
+    assert at.text_area[0].value == ""  # the form starts afresh: a second click cannot add the note twice
     with session_scope() as s:
         assert s.get(Ticket, tid).status == "on_hold"
         note = s.scalar(select(TicketEvent).where(TicketEvent.ticket_id == tid, TicketEvent.kind == "internal_note"))
