@@ -110,6 +110,8 @@ def _run(args) -> int:
         _say(str(exc))
         return 2
     env = dict(os.environ, DATABASE_URL=url, PYTHONUNBUFFERED="1")
+    # The console's own address (links in mail, the uptime probe of the console) follows --port unless set.
+    env.setdefault("APP_URL", f"http://127.0.0.1:{args.port}")
     logs = VAR / "log"
     logs.mkdir(parents=True, exist_ok=True)
     procs: list[tuple[str, subprocess.Popen]] = []

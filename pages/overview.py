@@ -24,8 +24,9 @@ daily = pd.DataFrame(data.daily_tickets(days))
 if daily.empty:
     st.info("No tickets yet.")
 else:
-    fig = px.line(daily.melt(id_vars="day", value_vars=["created", "solved"], var_name="", value_name="tickets"),
-                  x="day", y="tickets", color="", height=300)
+    # (plotly ignores an empty column name as `color`: both series would be drawn as one line)
+    fig = px.line(daily.melt(id_vars="day", value_vars=["created", "solved"], var_name="series", value_name="tickets"),
+                  x="day", y="tickets", color="series", height=300)
     fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), legend_title_text="")
     st.plotly_chart(fig, width="stretch")
 

@@ -17,6 +17,10 @@ class Panel:
     legend: tuple[str, ...]
 
 
+# Per probe, the share of its results in the window that succeeded: every sample weighs the same, so a
+# series that only began minutes ago (new labels after a restart) does not count as much as a month of them.
+UPTIME_BY_PROBE = "sum by (probe) (sum_over_time(probe_success[{w}s])) / sum by (probe) (count_over_time(probe_success[{w}s]))"
+
 PANELS: tuple[Panel, ...] = (
     Panel("request_rate", "Request rate", "req/s",
           "sum by (route) (rate(http_request_duration_seconds_count[{w}s]))", ("route",)),
@@ -32,8 +36,7 @@ PANELS: tuple[Panel, ...] = (
           "sum by (status) (rate(agent_executions_total[{w}s])) * 60", ("status",)),
     Panel("llm_cost", "LLM cost per provider", "$/h",
           "sum by (provider) (rate(llm_cost_usd_total[{w}s])) * 3600", ("provider",)),
-    Panel("probe_success", "Uptime probes (success ratio)", "ratio",
-          "avg by (probe) (avg_over_time(probe_success[{w}s]))", ("probe",)),
+    Panel("probe_success", "Uptime probes (success ratio)", "ratio", UPTIME_BY_PROBE, ("probe",)),
 )
 
 UPTIME_WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -51,10 +54,10 @@ def panel_series(*, prom: Prometheus, panel: Panel, start: datetime, end: dateti
 
 
 def uptime_by_probe(*, prom: Prometheus, at: datetime) -> dict[str, dict[str, float]]:
-    """{probe: {"24h": ratio, "7d": ratio, "30d": ratio}}: avg_over_time(probe_success[window]) at `at`."""
+    """{probe: {"24h": ratio, "7d": ratio, "30d": ratio}}: the share of probe results in the window that succeeded, at `at`."""
     out: dict[str, dict[str, float]] = {}
     for name, window in UPTIME_WINDOWS.items():
-        query = f"avg by (probe) (avg_over_time(probe_success[{int(window.total_seconds())}s]))"
+        query = UPTIME_BY_PROBE.format(w=int(window.total_seconds()))
         for s in prom.instant_query(query, at=at):
             if s.points:
                 out.setdefault(s.labels.get("probe", "?"), {})[name] = s.points[0][1]

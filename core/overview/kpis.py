@@ -37,7 +37,7 @@ TARGETS: tuple[Target, ...] = (
     Target("logo_churn", "Monthly churn", "%", 0.05, False, 0.02, "Accounts cancelled in a calendar month / active at its start, "
            "averaged over the complete months in the period (the latest complete month when it holds none); "
            "the trend compares the months just before; target under 5%."),
-    Target("uptime", "Uptime", "%", 0.999, True, 0.004, "avg_over_time(probe_success) over the period; target over 99.9%."),
+    Target("uptime", "Uptime", "%", 0.999, True, 0.004, "share of successful uptime probes over the period; target over 99.9%."),
     Target("error_rate", "Error rate", "%", 0.001, False, 0.004, "5xx share of requests; target under 0.1%."),
     Target("alert_accuracy", "Alert accuracy", "%", 0.95, True, 0.05, "Actionable / triaged alerts; target over 95%."),
     Target("bug_fix_median_hours", "Bug fix time (median)", "h", 48, False, 24, "Median hours from a bug report to its deployed fix where one is linked, else to solved; target under 48 h."),

@@ -48,8 +48,13 @@ def _history() -> str:
         down = (E - 2 * 3600 < t <= E - 3600) or (E - 5 * DAY < t <= E - 5 * DAY + 3 * 3600)
         api.append((t, 0 if down else 1))
         console.append((t, 1))
+    # "docs": a month up, then a second series of it (other labels, as after an exporter restart) down for its
+    # last three samples only: those three results must weigh three samples, not half of everything.
     probes = _family("probe_success", "gauge", [('probe="api",url="http://127.0.0.1:9465/healthz"', api),
-                                                ('probe="console",url="http://127.0.0.1:8501/_stcore/health"', console)])
+                                                ('probe="console",url="http://127.0.0.1:8501/_stcore/health"', console),
+                                                ('probe="docs",url="http://127.0.0.1:8000/"', console),
+                                                ('probe="docs",instance="worker:9108",job="aftercare"',
+                                                 [(E - 600, 0), (E - 300, 0), (E, 0)])])
     # Requests every minute for 2 h: 100 ok and, in the last hour, 3 errors a minute.
     ok = [(E - k * 60, 100 * (120 - k)) for k in range(120, -1, -1)]
     err = [(E - k * 60, 3 * max(0, 60 - k)) for k in range(120, -1, -1)]
@@ -143,13 +148,15 @@ def test_uptime_per_probe_over_24h_7d_30d(prom_url):
     assert got["api"]["7d"] == pytest.approx((2016 - 48) / 2016)
     assert got["api"]["30d"] == pytest.approx((8640 - 48) / 8640)
     assert got["console"] == {"24h": 1.0, "7d": 1.0, "30d": 1.0}
+    assert got["docs"]["24h"] == pytest.approx(288 / 291)  # 3 failed results among 291, not 50%
 
 
 def test_kpis_uptime_and_error_rate(prom_url, session):
     got = kpis.monitoring_kpis(session=session, start=at(E - 3600), end=at(E), prom=Prometheus(prom_url))
     # uptime over the last hour (samples after E-3600): api 12/12 up, console 12/12 up... plus the sample at E-3600
-    # (inclusive window start): api's is down (the outage ends at E-3600), so api = 12/13.
-    assert got["uptime"] == pytest.approx((12 / 13 + 1.0) / 2)
+    # (inclusive window start): api's is down (the outage ends at E-3600), so api = 12/13; docs 13 up and 3 down.
+    # Every probe result weighs the same: (12 + 13 + 13 + 0) of (13 + 13 + 13 + 3).
+    assert got["uptime"] == pytest.approx(38 / 42)
     # errors: 3/min in the hour, ok: 100/min -> 180 / 6180
     assert got["error_rate"] == pytest.approx(180 / 6180)
     assert got["alert_accuracy"] is None
