@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -146,7 +146,8 @@ def dismiss_nps(*, session: Session, actor, now: datetime | None = None) -> None
 
 def _csat_ticket(session: Session, contact: Contact, ticket_id: int) -> Ticket:
     ticket = session.get(Ticket, ticket_id)
-    if ticket is None or ticket.account_id != contact.account_id:
+    # Satisfaction is the requester's to give: a colleague's rating would be credited to the wrong person.
+    if ticket is None or ticket.account_id != contact.account_id or ticket.requester_id != contact.id:
         raise FeedbackError(f"ticket AC-{ticket_id} is not one of your tickets")
     if ticket.status not in SOLVED_STATUSES:
         raise FeedbackError(f"ticket AC-{ticket_id} is not solved yet")
@@ -227,7 +228,8 @@ def _queue_csat_mail(session: Session, ticket: Ticket, contact: Contact) -> int:
 
 
 def csat_prompts(*, session: Session, contact_id: int, now: datetime | None = None, limit: int = 20) -> list[dict]:
-    """The contact's solved tickets with a CSAT request: unrated ones, and rated ones still changeable."""
+    """The solved tickets the contact requested that have a CSAT request: unrated ones, and rated ones still
+    changeable (the newest `limit`; csat_waiting() counts all the unrated ones)."""
     now = _now(now)
     contact = session.get(Contact, contact_id)
     if contact is None:
@@ -237,12 +239,25 @@ def csat_prompts(*, session: Session, contact_id: int, now: datetime | None = No
                FeedbackItem.created_at)
         .join(CsatRequest, CsatRequest.ticket_id == Ticket.id)
         .outerjoin(FeedbackItem, (FeedbackItem.ticket_id == Ticket.id) & (FeedbackItem.kind == FeedbackKind.CSAT))
-        .where(Ticket.account_id == contact.account_id, Ticket.status.in_(SOLVED_STATUSES),
+        .where(Ticket.account_id == contact.account_id, Ticket.requester_id == contact.id,
+               Ticket.status.in_(SOLVED_STATUSES),
                (FeedbackItem.id.is_(None)) | (FeedbackItem.created_at > now - CSAT_CHANGE_WINDOW))
         .order_by(Ticket.solved_at.desc().nulls_last()).limit(limit)).all()
     return [{"ticket_id": r.id, "reference": f"AC-{r.id}", "subject": r.subject, "solved_at": r.solved_at,
              "score": r.score, "comment": r.comment or "",
              "changeable_until": (r.created_at + CSAT_CHANGE_WINDOW) if r.created_at else None} for r in rows]
+
+
+def csat_waiting(*, session: Session, contact_id: int) -> int:
+    """How many of the contact's solved requests still wait for a rating."""
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        return 0
+    return session.scalar(
+        select(func.count()).select_from(Ticket).join(CsatRequest, CsatRequest.ticket_id == Ticket.id)
+        .outerjoin(FeedbackItem, (FeedbackItem.ticket_id == Ticket.id) & (FeedbackItem.kind == FeedbackKind.CSAT))
+        .where(Ticket.account_id == contact.account_id, Ticket.requester_id == contact.id,
+               Ticket.status.in_(SOLVED_STATUSES), FeedbackItem.id.is_(None)))
 
 
 # --- detractor follow-ups -----------------------------------------------------------------------------

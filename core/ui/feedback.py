@@ -247,15 +247,16 @@ def render_portal_feedback(user, *, page: str | None = None) -> None:
         offer = service.nps_offer(session=s, contact_id=user.contact_id)
         nps_due = offer is not None
         prompts = service.csat_prompts(session=s, contact_id=user.contact_id)
+        waiting = service.csat_waiting(session=s, contact_id=user.contact_id)
 
     wanted = (st.query_params.get("csat") or "").strip()
     wanted = wanted if wanted.isdigit() else None      # a ticket number, or nothing (never echoed otherwise)
     if wanted:  # came from the CSAT mail: that rating first
-        _csat_prompts(user, prompts, wanted)
+        _csat_prompts(user, prompts, wanted, waiting)
     if nps_due:
         _nps_survey(user)
     if not wanted:
-        _csat_prompts(user, prompts, None)
+        _csat_prompts(user, prompts, None, waiting)
 
     st.subheader("How are we doing?")
     with st.form("portal_rating", clear_on_submit=True):
@@ -307,7 +308,7 @@ def _nps_survey(user) -> None:
             st.error(md_escape(str(exc)))
 
 
-def _csat_prompts(user, prompts: list[dict], wanted: str | None) -> None:
+def _csat_prompts(user, prompts: list[dict], wanted: str | None, waiting: int) -> None:
     """One form per solved request to rate (the one the mail linked to first), changeable for 7 days."""
     from core.feedback import service
     from core.feedback.service import FeedbackError
@@ -344,5 +345,7 @@ def _csat_prompts(user, prompts: list[dict], wanted: str | None) -> None:
                             st.rerun()
                         except FeedbackError as exc:
                             st.error(md_escape(str(exc)))
-        if len(prompts) > CSAT_PROMPTS_SHOWN:
-            st.caption(f"{len(prompts) - CSAT_PROMPTS_SHOWN} more solved requests are waiting for your rating.")
+        more = waiting - sum(p["score"] is None for p in prompts[:CSAT_PROMPTS_SHOWN])
+        if more > 0:
+            st.caption(f"{more} more solved request{'s are' if more != 1 else ' is'} waiting for your rating; "
+                       "rate these first to see them.")

@@ -118,13 +118,21 @@ def test_csat_request_queues_mail_and_prompt_then_one_changeable_rating(session,
 
 def test_csat_only_for_own_solved_tickets(session, make_account, make_customer, make_ticket):
     acc, other = make_account("acme"), make_account("other")
+    from core.accounts.models import Contact
+
     customer = make_customer(acc)
-    open_ticket = make_ticket(acc, status="open")
+    me = session.get(Contact, customer.contact_id)
+    open_ticket = make_ticket(acc, status="open", requester=me)
     foreign = make_ticket(other)
+    colleagues = make_ticket(acc, solved_at=NOW - timedelta(hours=2))  # same company, someone else's request
     with pytest.raises(FeedbackError, match="not solved"):
         service.submit_csat(session=session, actor=customer, ticket_id=open_ticket.id, score=5, now=NOW)
-    with pytest.raises(FeedbackError, match="not one of your tickets"):
-        service.submit_csat(session=session, actor=customer, ticket_id=foreign.id, score=5, now=NOW)
+    for ticket in (foreign, colleagues):
+        with pytest.raises(FeedbackError, match="not one of your tickets"):
+            service.submit_csat(session=session, actor=customer, ticket_id=ticket.id, score=5, now=NOW)
+    service.request_csat(session=session, ticket=colleagues, now=NOW)
+    assert service.csat_prompts(session=session, contact_id=me.id, now=NOW) == []  # not offered to rate either
+    assert service.csat_waiting(session=session, contact_id=me.id) == 0
     assert session.scalars(select(FeedbackItem)).all() == []
 
 
