@@ -6,11 +6,12 @@ import streamlit as st
 
 from core.auth.roles import Permission
 from core.ui import overview as data
-from core.ui.context import page_user
+from core.ui.context import page_user, show_flash
 from core.ui.widgets import kpi_tile
 
 user = page_user(Permission.VIEW_OVERVIEW)
 st.title("Overview")
+show_flash()  # e.g. "Follow-up #11 done." after the list below
 days = st.segmented_control("Period", options=[7, 30, 90], default=30, format_func=lambda d: f"Last {d} days",
                             key="overview_period") or 30
 tiles = data.scorecard(days)

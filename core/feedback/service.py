@@ -335,6 +335,8 @@ def complete_followup(*, session: Session, actor, followup_id: int, note: str = 
             else Permission.VIEW_FEEDBACK)
     if fu.status == FollowUpStatus.DONE:
         raise FeedbackError(f"follow-up {followup_id} is already done")
+    if not (note or "").strip():
+        raise FeedbackError("Say what was done (a call, a fix, a credit) before marking the follow-up done.")
     fu.status, fu.done_at, fu.done_by, fu.note = FollowUpStatus.DONE, _now(now), actor.id, check_comment(note)
     session.flush()
     record(session=session, actor=actor, action="feedback.followup_done", entity="detractor_followup", entity_id=fu.id,

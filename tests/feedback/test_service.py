@@ -73,6 +73,8 @@ def test_detractor_from_paying_account_opens_followup_for_owner(session, make_ac
     other = make_user("agent")
     with pytest.raises(PermissionDenied):
         service.complete_followup(session=session, actor=other, followup_id=fus[0].id, now=NOW)
+    with pytest.raises(FeedbackError, match="what was done"):
+        service.complete_followup(session=session, actor=owner, followup_id=fus[0].id, note="  ", now=NOW)
     done = service.complete_followup(session=session, actor=owner, followup_id=fus[0].id, note="called them",
                                      now=NOW + timedelta(hours=5))
     assert done.status == "done" and done.done_at - done.opened_at == timedelta(hours=5)
