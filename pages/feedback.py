@@ -1,6 +1,6 @@
 """Feedback & NPS: the product manager's view of NPS, CSAT, churn, comment themes, the roadmap and follow-ups."""
 
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import pandas as pd
 import plotly.express as px
@@ -48,8 +48,11 @@ def chart(df: pd.DataFrame, y, title: str, color=None, kind: str = "line", perce
         args.update(color_discrete_map=PLAN_COLOURS, category_orders={"plan": PLANS})
     if kind == "line":
         args["markers"] = True
+    elif color is not None:
+        args["barmode"] = "group"  # rates per plan side by side: stacked, they would read as a sum
     fig = fn(df, **args)
     fig.update_layout(margin=dict(l=0, r=0, t=40, b=0), legend_title_text="")
+    mark_running_month(fig, df)
     if "too_few" in df and y == "nps":
         mark_too_few(fig, df)
     if percent:
@@ -57,6 +60,17 @@ def chart(df: pd.DataFrame, y, title: str, color=None, kind: str = "line", perce
     elif kind == "bar":
         fig.update_yaxes(tickformat=",d", dtick=1)
     st.plotly_chart(fig, width="stretch", key=f"fb_chart_{key or title}")
+
+
+def mark_running_month(fig, df: pd.DataFrame) -> None:
+    """The month still under way is partial (the headline figures leave it out): say so on the chart."""
+    running = pd.Timestamp(end - timedelta(days=1)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if "month" not in df or df.empty or pd.to_datetime(df["month"], utc=True).max() < running:
+        return
+    x = running.strftime("%Y-%m-%d")
+    fig.add_vline(x=x, line_dash="dot", line_color="grey")
+    fig.add_annotation(x=x, y=1, yref="paper", text="month so far", showarrow=False, xanchor="left",
+                       font=dict(size=10, color="grey"))
 
 
 def mark_too_few(fig, df: pd.DataFrame) -> None:
