@@ -103,8 +103,11 @@ selected = [int(df.iloc[i]["id"]) for i in sel.selection.rows] if sel and sel.se
 if len(selected) > 1 and has_permission(user.role, Permission.BULK_REASSIGN):
     with st.form("bulk_reassign"):
         st.subheader(f"Reassign {len(selected)} tickets")
-        bteam = st.selectbox("Team", list(team_names), format_func=lambda i: team_names[i])
+        # As for one ticket: the team follows the agent unless a team is chosen (then the agent must be in it).
         bagent = st.selectbox("Agent", [None, *agent_names], format_func=lambda i: "nobody (team queue)" if i is None else agent_labels[i])
+        bteam = st.selectbox("Team", [None, *team_names],
+                             format_func=lambda i: "the agent's team (each ticket's own for nobody)" if i is None
+                             else team_names[i])
         if st.form_submit_button("Reassign selected"):
             try:
                 with session_scope() as s:

@@ -230,3 +230,20 @@ def test_staff_ticket_needs_account_and_requester(session, org):
                                     "description": "Please reissue last month's invoice with our VAT ID."})
     assert t.category == "billing" and t.priority == "high"
     assert session.scalar(select(AuditLog.action).where(AuditLog.entity == "ticket", AuditLog.entity_id == str(t.id))) == "ticket.create"
+
+
+def test_bulk_reassign_to_an_agent_alone_moves_the_tickets_to_the_agents_team(session, org):
+    tickets = [service.create_ticket(session=session, actor=org["ann"], data=BUG, channel=Channel.PORTAL)
+               for _ in range(2)]
+    session.commit()
+    assert {t.team_id for t in tickets} == {org["t1"].team_id}  # a bug lands in tech
+    moved = service.bulk_reassign(session=session, actor=org["lead"], ticket_ids=[t.id for t in tickets],
+                                  assignee_id=org["s1"].id)
+    session.commit()
+    assert moved == 2
+    for t in tickets:
+        session.refresh(t)
+        assert (t.assignee_id, t.team_id) == (org["s1"].id, org["s1"].team_id)
+    with pytest.raises(service.TicketError, match="works in"):  # a team chosen as well must be the agent's
+        service.bulk_reassign(session=session, actor=org["lead"], ticket_ids=[tickets[0].id],
+                              team_id=org["t1"].team_id, assignee_id=org["s1"].id)
