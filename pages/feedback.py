@@ -171,13 +171,15 @@ with tab_explorer:
             with st.form("fb_link_form"):
                 chosen = st.multiselect("Feedback items (select rows above, or pick here)", list(labels),
                                         format_func=lambda i: labels[i], key="fb_link_items")
-                target = st.selectbox("Roadmap item", [int(r["id"]) for r in items],
-                                      format_func=lambda i: next(f"{r['title']} ({STATUS_LABELS[r['status']]})"
+                target = st.selectbox("Roadmap item", [int(r["id"]) for r in items], index=None,
+                                      placeholder="Choose a roadmap item", format_func=lambda i: next(f"{r['title']} ({STATUS_LABELS[r['status']]})"
                                                                  for r in items if r["id"] == i),
                                       key="fb_link_target")
                 if st.form_submit_button("Link"):
                     if not chosen:
                         st.error("Pick at least one feedback item.")
+                    elif target is None:
+                        st.error("Choose the roadmap item to link them to.")
                     else:
                         try:
                             with session_scope() as s:

@@ -58,12 +58,16 @@ with tab_list:
             status = c2.selectbox("Then set status", STATUSES, index=STATUSES.index(m["status"]),
                                   format_func=lambda v: "leave as is" if v is None else v)
             links = st.text_area("Documentation links (one per line: Title | https://...)", _links_text(m["doc_links"]))
+            sure = st.checkbox("Delete this macro for everyone (its use history is kept)", key=f"macro_delete_sure_{pick}")
             save, delete = st.columns(2)
-            if save.form_submit_button("Save"):
+            saved, deleted = save.form_submit_button("Save"), delete.form_submit_button("Delete")
+            if saved:
                 _save(lambda s: service.edit_macro(session=s, actor=user, macro_id=pick, title=title, body=body,
                                                    language=language, status=status,
                                                    doc_links=service.parse_links(links)), "Macro saved.")
-            if delete.form_submit_button("Delete"):
+            elif deleted and not sure:
+                st.error("Tick the box above the buttons to confirm the deletion. Nothing was deleted.")
+            elif deleted:
                 _save(lambda s: service.delete_macro(session=s, actor=user, macro_id=pick), "Macro deleted.")
 
 with tab_new:

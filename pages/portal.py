@@ -80,7 +80,10 @@ with tab_mine:
                             st.rerun()
                         except (IntakeError, service.TicketError, service.TicketNotFound) as exc:
                             st.error(md_escape(str(exc)))
-                if t["status"] != "solved" and st.button("Close this request (it's solved)"):
+                if t["status"] != "solved":
+                    closing = st.popover("Close this request (it's solved)")
+                    closing.write("Closed requests cannot be reopened; write a new one if the problem comes back.")
+                if t["status"] != "solved" and closing.button("Yes, close it", key=f"portal_close_{t['id']}"):
                     try:
                         with session_scope() as s:
                             service.customer_close(session=s, actor=user, ticket_id=t["id"])

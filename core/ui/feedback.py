@@ -168,9 +168,13 @@ def render_ticket_roadmap(user, ticket_id: int) -> None:
     if not items:
         return
     with st.form(f"ticket_roadmap_{ticket_id}"):
-        rid = st.selectbox("Link this ticket to a roadmap item", [int(r["id"]) for r in items],
+        rid = st.selectbox("Link this ticket to a roadmap item", [int(r["id"]) for r in items], index=None,
+                           placeholder="Choose a roadmap item",
                            format_func=lambda i: next(r["title"] for r in items if r["id"] == i))
         if st.form_submit_button("Link to roadmap"):
+            if rid is None:
+                st.error("Choose the roadmap item first.")
+                return
             try:
                 with session_scope() as s:
                     service.link_ticket(session=s, actor=user, roadmap_item_id=rid, ticket_id=ticket_id)

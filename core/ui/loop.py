@@ -150,15 +150,19 @@ def render_ticket_macros(user, t: dict) -> None:
             st.markdown("**Apply a macro**")
             preferred = [r for r in rows if r["language"] == t.get("language", "en")] + \
                         [r for r in rows if r["language"] != t.get("language", "en")]
-            pick = st.selectbox("Macro", [r["id"] for r in preferred],
+            # Nothing is picked for the agent: one click sends the reply (and may solve the ticket).
+            pick = st.selectbox("Macro", [r["id"] for r in preferred], index=None, placeholder="Choose a macro",
                                 format_func=lambda i: next(f"{r['title']} ({r['language']}, used {r['usage_count']}x)"
                                                            + (f" -> {r['status']}" if r["status"] else "")
                                                            for r in rows if r["id"] == i))
             c1, c2 = st.columns(2)
-            if c1.form_submit_button("Preview"):
+            preview, send = c1.form_submit_button("Preview"), c2.form_submit_button("Send as public reply")
+            if (preview or send) and pick is None:
+                st.error("Choose a macro first.")
+            elif preview:
                 with session_scope() as s:
                     st.text(macro_service.preview(session=s, actor=user, ticket_id=t["id"], macro_id=pick))
-            if c2.form_submit_button("Send as public reply"):
+            elif send:
                 _write(lambda s: macro_service.apply_macro(session=s, actor=user, ticket_id=t["id"], macro_id=pick),
                        "Macro reply sent.")
     uses = ticket_macro_uses(t["id"])

@@ -73,6 +73,9 @@ def test_an_agent_applies_a_macro_from_the_queue_and_the_portal_shows_the_articl
     at.text_input[0].input(f"AC-{ticket.id}").run()
     assert not at.exception, [e.value for e in at.exception]
     next(b for b in at.button if b.label == "Send as public reply").click().run()
+    assert "Choose a macro first." in [e.value for e in at.error]  # nothing is picked for the agent
+    next(b for b in at.selectbox if b.label == "Macro").set_value(m.id)
+    next(b for b in at.button if b.label == "Send as public reply").click().run()
     assert not at.exception, [e.value for e in at.exception]
     session.expire_all()
     assert session.scalar(select(MacroUse.macro_id)) == m.id
