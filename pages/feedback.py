@@ -91,7 +91,8 @@ series = data.monthly(start, end)
 c1, c2, c3, c4, c5, c6 = st.columns(6)
 c1.metric("NPS", num(k["nps"], 0), help="% promoters (9-10) minus % detractors (0-6); target over 50.")
 c1.caption(f"{k['nps_responses']} responses" + (f" · too few to trust (n<{MIN_NPS_RESPONSES})" if k["nps_too_few"] else ""))
-c2.metric("CSAT", pct(k["csat_share"]), help="Share of CSAT ratings of 4 or 5.")
+c2.metric("CSAT (4-5 share)", pct(k["csat_share"]), help="Share of CSAT ratings of 4 or 5; the overview's "
+          "\"CSAT average\" is their mean on the 1-5 scale.")
 c2.caption(f"average {num(k['csat_average'], 2)} / 5 (target over 4.5)")
 c3.metric("Rating", num(k["rating_average"], 2, " / 5"), help="Average portal star rating.")
 # The same monthly churn as the overview: the average of the period's complete months (the running month left out).

@@ -31,7 +31,7 @@ TARGETS: tuple[Target, ...] = (
     Target("resolution_under_24h_share", "Resolved under 24 h", "%", 0.80, True, 0.05, "Share of solved tickets solved within 24 h."),
     Target("sla_first_response_compliance", "SLA: first response met", "%", 0.90, True, 0.05, "Met / (met + breached) first-response targets in business hours."),
     Target("sla_resolution_compliance", "SLA: resolution met", "%", 0.90, True, 0.05, "Met / (met + breached) resolution targets in business hours, pauses excluded."),
-    Target("csat_average", "CSAT", "/5", 4.5, True, 0.3, "Average CSAT rating after resolution; target over 4.5 of 5."),
+    Target("csat_average", "CSAT average", "/5", 4.5, True, 0.3, "Average CSAT rating after resolution; target over 4.5 of 5."),
     Target("nps", "NPS", "", 50, True, 10, "% promoters (9-10) minus % detractors (0-6); target over 50; "
            "under 30 responses is too few to trust."),
     Target("logo_churn", "Monthly churn", "%", 0.05, False, 0.02, "Accounts cancelled in a calendar month / active at its start, "

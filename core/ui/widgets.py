@@ -17,7 +17,10 @@ def kpi_tile(tile: dict) -> None:
     delta = None
     if value is not None and prev is not None:
         diff = value - prev
-        delta = format_value(unit, abs(diff)) if unit != "" else f"{abs(diff):.0f}"
+        if unit == "%":  # a change of a share is in percentage points, not a percent of it
+            delta = f"{abs(diff) * 100:.2f} pp" if abs(diff) < 0.001 else f"{abs(diff) * 100:.1f} pp"
+        else:
+            delta = format_value(unit, abs(diff)) if unit != "" else f"{abs(diff):.0f}"
         delta = ("+" if diff >= 0 else "-") + delta + " vs previous"
     with st.container(border=True):
         st.metric(tile["label"], format_value(unit, value), delta=delta,

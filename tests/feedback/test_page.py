@@ -110,7 +110,7 @@ def test_pm_sees_measures_and_links_feedback_from_the_explorer(app_as):
     at.switch_page(PAGE).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Feedback & NPS"
-    assert {m.label for m in at.metric} >= {"NPS", "CSAT", "Monthly churn", "Feedback implemented"}
+    assert {m.label for m in at.metric} >= {"NPS", "CSAT (4-5 share)", "Monthly churn", "Feedback implemented"}
 
     with session_scope() as s:
         target = s.scalar(select(RoadmapItem.id).where(RoadmapItem.status == "planned").limit(1))
