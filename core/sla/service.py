@@ -378,8 +378,15 @@ def sla_for_tickets(*, session: Session, ticket_ids: list[int], now: datetime | 
             res_left = None
         out[r.ticket_id] = {"state": r.state, "first_response_left": fr_left, "resolution_left": res_left,
                             "first_response_due_at": r.fr_due_at, "resolution_due_at": r.res_due_at,
-                            "paused": r.res_paused}
+                            "paused": r.res_paused,
+                            # a stopped target's outcome: "met", "breached", or None while it runs
+                            "first_response_outcome": _outcome(r.fr_stopped_at, r.fr_breached),
+                            "resolution_outcome": _outcome(r.res_stopped_at, r.res_breached)}
     return out
+
+
+def _outcome(stopped_at: datetime | None, breached: bool) -> str | None:
+    return None if stopped_at is None else "breached" if breached else "met"
 
 
 def format_minutes(minutes: float | None) -> str:

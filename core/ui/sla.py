@@ -75,7 +75,8 @@ def clear() -> None:
 def queue_columns(ticket_ids: tuple[int, ...]) -> dict[int, dict]:
     """For the queue: {ticket id: {"SLA": state, "first response": "1h 05m left", "resolution": "35m overdue"}}.
 
-    Time left is business time for each running target ("... (paused)" for a paused resolution clock).
+    Time left is business time for each running target ("... (paused)" for a paused resolution clock); a
+    stopped target says "met" or "breached".
     """
     from core.sla.service import format_minutes, sla_for_tickets
 
@@ -84,8 +85,11 @@ def queue_columns(ticket_ids: tuple[int, ...]) -> dict[int, dict]:
     out = {}
     for tid, i in info.items():
         res = format_minutes(i["resolution_left"])
-        out[tid] = {"SLA": i["state"].replace("_", " "), "first response": format_minutes(i["first_response_left"]),
-                    "resolution": res + " (paused)" if res and i["paused"] else res}
+        res = res + " (paused)" if res and i["paused"] else res
+        # a stopped clock says how it ended, so a "breached" row shows which target was missed
+        out[tid] = {"SLA": i["state"].replace("_", " "),
+                    "first response": format_minutes(i["first_response_left"]) or i["first_response_outcome"] or "",
+                    "resolution": res or i["resolution_outcome"] or ""}
     return out
 
 

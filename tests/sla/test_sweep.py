@@ -89,6 +89,9 @@ def test_reply_and_reopen_through_refresh(session, make_ticket):
     row = refresh_ticket_sla(session=session, ticket_id=t.id, now=utc("2026-11-25T11:30:00Z"))
     assert row.fr_stopped_at == utc("2026-11-25T11:20:00Z") and not row.fr_breached and row.fr_due_at is None
     assert row.fr_elapsed_minutes == 50.0 and row.res_elapsed_minutes == 60.0
+    after = sla_for_tickets(session=session, ticket_ids=[t.id], now=utc("2026-11-25T11:30:00Z"))[t.id]
+    assert (after["first_response_left"], after["first_response_outcome"], after["resolution_outcome"]) == \
+        (None, "met", None)  # the queue says how the stopped target ended; resolution still runs
     # Solved, then the row is no longer swept.
     t.status = "solved"
     t.updated_at = utc("2026-11-25T11:40:00Z")
