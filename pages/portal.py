@@ -5,7 +5,7 @@ import streamlit as st
 from core.auth.roles import Permission
 from core.db import session_scope
 from core.tickets import service
-from core.tickets.enums import Channel
+from core.tickets.enums import CUSTOMER_STATUS_LABELS, Channel
 from core.tickets.intake import DESCRIPTION_MAX, SUBJECT_MAX, IntakeError
 from core.ui import tickets as data
 from core.ui.context import flash, form_done, form_key, page_user, show_flash
@@ -52,19 +52,35 @@ with tab_new:
 with tab_mine:
     render_portal_notes(user.contact_id)
     with session_scope() as s:
-        mine = [{"id": t.id, "ref": t.reference, "subject": t.subject, "status": t.status, "created": t.created_at}
+        mine = [{"id": t.id, "ref": t.reference, "subject": t.subject,
+                 "status": CUSTOMER_STATUS_LABELS.get(t.status, t.status), "created": t.created_at,
+                 "updated": t.updated_at, "yours": t.requester_id == user.contact_id}
                 for t in service.customer_tickets(session=s, actor=user)]
     if not mine:
         st.info("Your account has no requests yet.")
     else:
-        choice = st.selectbox("Request", [m["id"] for m in mine],
+        only_open = st.toggle("Only requests still open", value=False, key="portal_only_open")
+        shown = [m for m in mine if not only_open or m["status"] not in ("Solved", "Closed")]
+        # Every request of the account at a glance; pick a row (or the box below) to read and answer it.
+        table = st.dataframe(
+            [{"request": m["ref"], "subject": m["subject"], "status": m["status"],
+              "opened": m["created"], "last update": m["updated"], "by you": "yes" if m["yours"] else ""}
+             for m in shown],
+            hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 300), on_select="rerun",
+            selection_mode="single-row", key="portal_requests_table",
+            column_config={"opened": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+                           "last update": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+        rows = table.selection.rows if table and table.selection else []
+        ids = [m["id"] for m in mine]
+        picked = shown[rows[0]]["id"] if rows and rows[0] < len(shown) else None
+        choice = st.selectbox("Request", ids, index=ids.index(picked) if picked in ids else 0,
                               format_func=lambda i: next(f"{m['ref']} · {m['status']} · {m['subject']}" for m in mine if m["id"] == i))
         t = data.ticket_detail(choice, public_only=True, customer=user)
         if t is None:
             st.error("Request not found.")
         else:
             st.subheader(f"{t['reference']}: {md_escape(t['subject'])}")
-            st.caption(f"Status: {t['status']} · opened {t['created_at']:%Y-%m-%d %H:%M} UTC")
+            st.caption(f"Status: {CUSTOMER_STATUS_LABELS.get(t['status'], t['status'])} · opened {t['created_at']:%Y-%m-%d %H:%M} UTC")
             data.render_timeline(t["events"])
             data.render_attachments(user, t["id"])
             render_ticket_outcomes(t["id"])
@@ -82,12 +98,13 @@ with tab_mine:
                             st.error(md_escape(str(exc)))
                 if t["status"] != "solved":
                     closing = st.popover("Close this request (it's solved)")
-                    closing.write("Closed requests cannot be reopened; write a new one if the problem comes back.")
+                    closing.write("We will mark it solved and ask how we did. If the problem comes back before "
+                                  "it is closed for good, a reply here opens it again.")
                 if t["status"] != "solved" and closing.button("Yes, close it", key=f"portal_close_{t['id']}"):
                     try:
                         with session_scope() as s:
                             service.customer_close(session=s, actor=user, ticket_id=t["id"])
-                        flash(f"{t['reference']} closed. Thank you!")
+                        flash(f"{t['reference']} is marked solved. Thank you!")
                         st.rerun()
                     except (service.TicketError, service.TicketNotFound) as exc:
                         st.error(md_escape(str(exc)))

@@ -113,3 +113,13 @@ def make_user(session):
         return user
 
     return _make
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fresh_streamlit_caches():
+    """Each module's app tests start with empty st.cache_data: the caches live in this process, so another
+    module's database (roadmap items, accounts) must not show up in this one's pages."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    yield

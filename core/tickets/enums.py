@@ -16,6 +16,12 @@ class TicketStatus(StrEnum):
 
 OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.ON_HOLD)
 
+# How the portal names a status to the customer (staff pages show the codes they filter by).
+CUSTOMER_STATUS_LABELS = {
+    TicketStatus.NEW: "Received", TicketStatus.OPEN: "In progress", TicketStatus.PENDING: "Waiting for your reply",
+    TicketStatus.ON_HOLD: "On hold", TicketStatus.SOLVED: "Solved", TicketStatus.CLOSED: "Closed",
+}
+
 
 class Priority(StrEnum):
     HIGH = "high"
