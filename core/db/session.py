@@ -41,6 +41,10 @@ def get_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     engine = _engines.get(url)
     if engine is None:
+        # Every mapped class, before the first session: a process that imported only some domains' models
+        # (a CLI command, say) would otherwise fail to flush a row whose foreign keys name another domain's table.
+        import core.db.models  # noqa: F401
+
         engine = create_engine(
             url,
             pool_pre_ping=True,
