@@ -121,6 +121,13 @@ if flag is None:
 # Every form saves against the version this person loaded, whatever the shared cache shows now.
 loaded_version = data.editing_version(selected, flag["version"])
 
+
+def fkey(base: str) -> str:
+    """A form field's key for this flag and version: another flag, or a newer version, is a new field, so the
+    browser cannot send back what the field held for the flag shown before (and save it onto this one)."""
+    return data.field_key(base, selected, loaded_version)
+
+
 st.subheader(selected)
 head, reload_col = st.columns([6, 1])
 head.text(f"{flag['type']} · version {flag['version']} · {flag['description'] or 'no description'}")
@@ -150,8 +157,9 @@ with tabs["Switch"]:
         st.info("Your role may view flags but not change them.")
     elif flag["type"] == FlagType.KILL_SWITCH:
         st.warning("Kill switch: flips at once, no confirmation step. Say why.")
+        # The environment is chosen outside the form, so the button always names what it will do there.
+        env = st.selectbox("Environment", ENVS, index=ENVS.index("production"), key="kill_env")
         with st.form("kill_switch"):
-            env = st.selectbox("Environment", ENVS, index=ENVS.index("production"), key="kill_env")
             reason = st.text_input("Reason", key="kill_reason")
             now_on = flag["environments"][env]["enabled"]
             if st.form_submit_button("Turn OFF" if now_on else "Turn ON", type="primary"):
@@ -174,11 +182,13 @@ with tabs["Switch"]:
 
 with tabs["Rollout & targeting"]:
     if may_manage:
+        # Outside the form, so choosing an environment shows that environment's percentage.
+        env = st.selectbox("Rollout in", ENVS, index=ENVS.index("production"), key="rollout_env")
+        current = service.rollout_of(flag["environments"][env]["strategies"])
         with st.form("rollout"):
-            env = st.selectbox("Environment", ENVS, index=ENVS.index("production"), key="rollout_env")
-            current = service.rollout_of(flag["environments"][env]["strategies"])
             pct = st.number_input("Rollout percentage", min_value=0, max_value=100, step=1,
-                                  value=100 if current is None else current, key="rollout_pct")
+                                  value=100 if current is None else current, key=fkey(f"rollout_pct:{env}"),
+                                  help="Now: " + ("no gradual rollout" if current is None else f"{current}%") + f" in {env}.")
             reason = st.text_input("Reason", key="rollout_reason")
             if st.form_submit_button("Set rollout"):
                 _write(lambda s: service.set_rollout(session=s, actor=user, name=selected, environment=env,
@@ -195,14 +205,14 @@ with tabs["Rollout & targeting"]:
                      "Clearing the ids removes the user-id strategy; if it was the only one, the flag is switched off "
                      "in this environment (as Unleash does), never left on for everyone.")
             ids_now = next(((s.get("parameters") or {}).get("userIds", "") for s in strategies if s["name"] == "userWithId"), "")
-            ids = st.text_input("User ids (comma-separated)", value=ids_now, key=f"target_ids:{target_env}")
+            ids = st.text_input("User ids (comma-separated)", value=ids_now, key=fkey(f"target_ids:{target_env}"))
             picked: dict[int, list[int]] = {}
             for i, strat in enumerate(strategies):
                 if strat["name"] == "userWithId":
                     continue
                 now = [seg_names[x] for x in strat.get("segments") or [] if x in seg_names]
                 chosen = st.multiselect(f"Segments of strategy {i + 1}: {_describe(strat)}", list(seg_ids), default=now,
-                                        key=f"target_segments:{target_env}:{i}")
+                                        key=fkey(f"target_segments:{target_env}:{i}"))
                 if set(chosen) != set(now):  # only the strategies whose segments were changed are touched
                     picked[i] = [seg_ids[n] for n in chosen]
             reason = st.text_input("Reason", key="target_reason")
@@ -225,7 +235,7 @@ with tabs["Variants"]:
                          or [], columns=["name", "weight", "payload type", "payload value", "stickiness"])
     if may_manage:
         with st.form("variants"):
-            edited = st.data_editor(frame, num_rows="dynamic", width="stretch", key="variants_editor", column_config={
+            edited = st.data_editor(frame, num_rows="dynamic", width="stretch", key=fkey("variants_editor"), column_config={
                 "weight": st.column_config.NumberColumn(min_value=0, max_value=1000, step=1),
                 "payload type": st.column_config.SelectboxColumn(options=["", "string", "json", "csv", "number"]),
             })
@@ -301,7 +311,7 @@ with tabs["Definition"]:
         with st.form("definition"):
             st.caption("Edit the whole definition (strategies with constraints, variants, dependencies) as JSON.")
             text = st.text_area("Definition", value=json.dumps(flag, indent=2, ensure_ascii=False), height=300,
-                                key="definition_text")
+                                key=fkey("definition_text"))
             reason = st.text_input("Reason", key="definition_reason")
             if st.form_submit_button("Save definition"):
                 try:

@@ -427,6 +427,9 @@ def save_flag(*, session: Session, actor, name: str, definition: dict, expected_
     """Replace the flag's definition if nobody changed it since expected_version; a new version."""
     require(actor, Permission.MANAGE_FLAGS)
     reason = _need_reason(reason)
+    given = definition.get("name") if isinstance(definition, dict) else None
+    if given not in (None, name):  # another flag's definition pasted (or left) in this one's editor
+        raise FlagError(f"the definition is {given!r}'s, not {name!r}'s: nothing was saved")
     flag = _lock(session, name)
     _check_version(session, flag, expected_version)
     defn = {**copy.deepcopy(definition), "name": name}

@@ -84,6 +84,11 @@ def editing_version(name: str, current: int) -> int:
     return version
 
 
+def field_key(base: str, name: str, version: int) -> str:
+    """The widget key of an edit form's field for one flag at one version (see pages/flags.py)."""
+    return f"{base}@{name}@v{version}"
+
+
 def saved(name: str, version: int) -> None:
     """After this person's own save: they now edit the version it made, unless it skipped someone else's."""
     loaded = st.session_state.setdefault(LOADED_VERSIONS, {})

@@ -25,6 +25,32 @@ def _open_flag(page, name: str) -> None:
     expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
 
 
+def test_switching_flags_refills_every_form_from_the_flag_now_shown(live_app, page):
+    # The browser keeps a field's value across reruns: a form must not show (and save) the flag seen before.
+    from sqlalchemy import create_engine, pool
+    from sqlalchemy.orm import Session
+
+    from core.flags import service
+
+    engine = create_engine(live_app["database_url"], poolclass=pool.NullPool)
+    with Session(engine) as s:
+        stored = service.snapshot(service.get_flag(session=s, name="new-checkout"))
+    engine.dispose()
+    expected = service.rollout_of(stored["environments"]["production"]["strategies"])
+
+    _open_flags(page, live_app)
+    page.get_by_role("tab", name="Rollout & targeting").click()
+    first = page.get_by_role("spinbutton", name="Rollout percentage").input_value()
+    page.get_by_role("tab", name="Definition").click()
+    expect(page.get_by_role("textbox", name="Definition")).to_be_visible()
+    _open_flag(page, "new-checkout")
+    page.get_by_role("tab", name="Rollout & targeting").click()
+    expect(page.get_by_role("spinbutton", name="Rollout percentage")).to_have_value(str(expected))
+    assert str(expected) != first, "the test needs a flag whose rollout differs from the first flag's"
+    page.get_by_role("tab", name="Definition").click()
+    expect(page.get_by_role("textbox", name="Definition")).to_have_value(re.compile(r'"name": "new-checkout"'))
+
+
 def test_ops_changes_a_rollout_with_a_reason_and_sees_it_in_the_history(live_app, page):
     _open_flags(page, live_app)
     _open_flag(page, "new-checkout")

@@ -352,3 +352,14 @@ def test_an_imported_feature_that_is_on_without_strategies_keeps_its_meaning_exp
     assert body == {"enabled": True, "strategies": [service.everyone_strategy("legacy")]}
     assert Engine(state).is_enabled("legacy", {"userId": "7"})
     assert Engine(service.client_state(session=session, environment="production")).is_enabled("legacy", {"userId": "7"})
+
+
+def test_another_flags_definition_is_refused_and_nothing_changes(session, ops):
+    _new(session, ops, name="dark-mode")
+    other = _new(session, ops, name="ai-reply-suggestions")
+    definition = service.snapshot(other) | {"description": "suggested replies"}
+    with pytest.raises(service.FlagError, match="'ai-reply-suggestions''s, not 'dark-mode''s"):
+        service.save_flag(session=session, actor=ops, name="dark-mode", definition=definition, expected_version=1,
+                          reason="tidy up")
+    session.rollback()
+    assert service.get_flag(session=session, name="dark-mode").version == 1

@@ -10,6 +10,11 @@ import pytest
 PAGE = "pages/flags.py"
 
 
+def _field(widgets, base):
+    """An edit form's field by its key's base (the page adds the flag and version it was filled from)."""
+    return next(w for w in widgets if w.key and w.key.split("@")[0] == base)
+
+
 def _button(at, label):
     return next(b for b in at.button if b.label == label)
 
@@ -26,7 +31,7 @@ def _open(app_as, role, flag):
 def test_ops_changes_a_rollout_with_a_reason_and_sees_it_in_the_history(app_as):
     at = _open(app_as, "ops", "new-checkout")
     at.selectbox(key="rollout_env").set_value("production")
-    at.number_input(key="rollout_pct").set_value(40)
+    _field(at.number_input, "rollout_pct:production").set_value(40)
     at.text_input(key="rollout_reason").input("error budget is healthy")
     _button(at, "Set rollout").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -38,7 +43,7 @@ def test_ops_changes_a_rollout_with_a_reason_and_sees_it_in_the_history(app_as):
 
 def test_a_rollout_change_without_a_reason_is_refused(app_as):
     at = _open(app_as, "ops", "new-checkout")
-    at.number_input(key="rollout_pct").set_value(60)
+    _field(at.number_input, "rollout_pct:production").set_value(60)
     _button(at, "Set rollout").click().run()
     assert any("reason" in e.value for e in at.error), [e.value for e in at.error]
 
@@ -63,6 +68,14 @@ def test_toggle_needs_confirmation_and_a_kill_switch_flips_at_once(app_as):
     at.text_input(key="kill_reason").input("LLM provider outage")
     _button(at, "Turn ON").click().run()
     assert any("turned on in production" in s.value for s in at.success), [s.value for s in at.success]
+    # Choosing another environment renames the button to what it will do there, before anything is sent.
+    at.selectbox(key="kill_env").set_value("development").run()
+    assert [b.label for b in at.button if b.label.startswith("Turn ")] == ["Turn ON"]  # still off in development
+    at.text_input(key="kill_reason").input("LLM provider outage, staging too")
+    _button(at, "Turn ON").click().run()
+    assert any("turned on in development" in s.value for s in at.success), [s.value for s in at.success]
+    envs = _stored("kill-llm-classifier")["environments"]
+    assert envs["production"]["enabled"] and envs["development"]["enabled"]
 
 
 def test_agent_does_not_see_the_flags_page(app_as):
@@ -83,7 +96,7 @@ def test_a_second_editor_is_told_the_flag_changed_and_then_sees_the_new_version(
         admin = s.scalar(select(User).where(User.username == "admin"))
         service.toggle(session=s, actor=admin, name="ai-reply-suggestions", environment="development",
                        enabled=False, reason="pause the experiment")
-    at.number_input(key="rollout_pct").set_value(20)
+    _field(at.number_input, "rollout_pct:production").set_value(20)
     at.text_input(key="rollout_reason").input("narrow it")
     _button(at, "Set rollout").click().run()
     assert any("changed since you loaded it" in e.value for e in at.error), [e.value for e in at.error]
@@ -95,7 +108,7 @@ def test_a_second_editor_is_told_the_flag_changed_and_then_sees_the_new_version(
     assert any("changed since you loaded it" in e.value for e in at.error), [e.value for e in at.error]
     _button(at, "Reload").click().run()
     assert not at.warning, [w.value for w in at.warning]
-    at.number_input(key="rollout_pct").set_value(20)
+    _field(at.number_input, "rollout_pct:production").set_value(20)
     at.text_input(key="rollout_reason").input("narrow it")
     _button(at, "Set rollout").click().run()
     assert any("rollout 20%" in s.value for s in at.success), [e.value for e in at.error]
@@ -130,13 +143,13 @@ def test_two_editors_on_the_page_the_second_definition_save_is_refused_not_saved
     snap = _stored("new-checkout-upsell")  # what both of them loaded
     loaded = snap["version"]
 
-    first.text_area(key="definition_text").input(json.dumps({**snap, "description": "first editor's words"}))
+    _field(first.text_area, "definition_text").input(json.dumps({**snap, "description": "first editor's words"}))
     first.text_input(key="definition_reason").input("clearer description")
     _button(first, "Save definition").click().run()
     assert any("definition saved" in s.value for s in first.success), [e.value for e in first.error]
 
     # The second editor started from the same version and saves after the first (the cache was cleared by it).
-    second.text_area(key="definition_text").input(json.dumps({**snap, "description": "second editor's words"}))
+    _field(second.text_area, "definition_text").input(json.dumps({**snap, "description": "second editor's words"}))
     second.text_input(key="definition_reason").input("my own wording")
     _button(second, "Save definition").click().run()
     assert any("changed since you loaded it" in e.value and f"it is now version {loaded + 1}" in e.value
@@ -146,9 +159,9 @@ def test_two_editors_on_the_page_the_second_definition_save_is_refused_not_saved
 
     # Reload shows the first editor's change in the form; a save from there goes through.
     _button(second, "Reload").click().run()
-    text = second.text_area(key="definition_text").value
+    text = _field(second.text_area, "definition_text").value
     assert "first editor's words" in text
-    second.text_area(key="definition_text").input(text.replace("first editor's words", "both editors' words"))
+    _field(second.text_area, "definition_text").input(text.replace("first editor's words", "both editors' words"))
     second.text_input(key="definition_reason").input("merged wording")
     _button(second, "Save definition").click().run()
     assert any("definition saved" in s.value for s in second.success), [e.value for e in second.error]
@@ -158,12 +171,12 @@ def test_two_editors_on_the_page_the_second_definition_save_is_refused_not_saved
 def test_two_editors_on_the_page_the_second_targeting_save_is_refused(app_as):
     first = _open(app_as, "admin", "maintenance-banner")
     second = _open(app_as, "ops", "maintenance-banner")
-    first.text_input(key="target_ids:production").input("alice")
+    _field(first.text_input, "target_ids:production").input("alice")
     first.text_input(key="target_reason").input("alice checks the banner")
     _button(first, "Save targeting").click().run()
     assert any("targeting saved for production" in s.value for s in first.success), [e.value for e in first.error]
 
-    second.text_input(key="target_ids:production").input("bob")
+    _field(second.text_input, "target_ids:production").input("bob")
     second.text_input(key="target_reason").input("bob checks the banner")
     _button(second, "Save targeting").click().run()
     assert any("changed since you loaded it" in e.value for e in second.error), [e.value for e in second.error]
@@ -176,7 +189,7 @@ def test_clearing_the_user_ids_keeps_the_other_strategies_and_their_segments(app
     before = _stored("bulk-export-api")["environments"]["production"]
     assert [s["name"] for s in before["strategies"]] == ["userWithId", "default"] and before["enabled"]
     at = _open(app_as, "ops", "bulk-export-api")
-    at.text_input(key="target_ids:production").input("")
+    _field(at.text_input, "target_ids:production").input("")
     at.text_input(key="target_reason").input("the pilot accounts moved to the enterprise plan")
     _button(at, "Save targeting").click().run()
     assert any("targeting saved for production" in s.value for s in at.success), [e.value for e in at.error]
@@ -194,7 +207,7 @@ def test_clearing_the_only_user_id_strategy_switches_the_flag_off_never_on_for_e
             "production": {"enabled": True, "strategies": [
                 {"name": "userWithId", "parameters": {"userIds": "ceo-of-acme"}, "constraints": []}]}}}))
     at = _open(app_as, "ops", "vip-preview")
-    at.text_input(key="target_ids:production").input("  ")
+    _field(at.text_input, "target_ids:production").input("  ")
     at.text_input(key="target_reason").input("preview over")
     _button(at, "Save targeting").click().run()
     assert any("now off in production" in s.value for s in at.success), [e.value for e in at.error]
@@ -219,7 +232,7 @@ def test_segments_change_only_on_the_strategy_they_were_picked_for(app_as):
 
     segs = _as_admin(make)
     at = _open(app_as, "ops", "two-strategies")
-    at.multiselect(key="target_segments:production:1").set_value(["enterprise-accounts"])
+    _field(at.multiselect, "target_segments:production:1").set_value(["enterprise-accounts"])
     at.text_input(key="target_reason").input("pro plan only for enterprise accounts")
     _button(at, "Save targeting").click().run()
     assert any("targeting saved for production" in s.value for s in at.success), [e.value for e in at.error]
@@ -231,9 +244,9 @@ def test_segments_change_only_on_the_strategy_they_were_picked_for(app_as):
 
 def test_switching_flags_refills_the_definition_box_with_the_selected_flag(app_as):
     at = _open(app_as, "ops", "ai-reply-suggestions")
-    assert json.loads(at.text_area(key="definition_text").value)["name"] == "ai-reply-suggestions"
+    assert json.loads(_field(at.text_area, "definition_text").value)["name"] == "ai-reply-suggestions"
     at.selectbox(key="flags_selected").set_value("dark-mode").run()
-    assert json.loads(at.text_area(key="definition_text").value)["name"] == "dark-mode"
+    assert json.loads(_field(at.text_area, "definition_text").value)["name"] == "dark-mode"
 
 
 
