@@ -11,7 +11,7 @@ from core.monitoring import service, triage
 from core.monitoring.alertmanager import SilenceError
 from core.monitoring.errors import MonitoringUnavailable, QueryError
 from core.ui import monitoring as data
-from core.ui.context import flash, page_user, show_flash
+from core.ui.context import flash, form_done, form_key, page_user, show_flash
 from core.ui.widgets import md_escape
 
 user = page_user(Permission.VIEW_MONITORING)
@@ -73,14 +73,19 @@ with tabs["History & triage"]:
                          column_config={"starts_at": None,   # shown as "start" (which may read "started before")
                                         "ends_at": st.column_config.DatetimeColumn("ends_at (empty: firing)")})
             if may_triage:
-                with st.form("triage", clear_on_submit=True):
+                with st.form(form_key("triage")):
                     st.markdown("**Triage an interval**")
                     # keyed by identity, not position: the list may change between render and submit
                     by_key = {f"{i['alertname']}|{i['labels']}|{i['starts_at'].isoformat()}": (n, i)
                               for n, i in enumerate(found)}
-                    pick = st.selectbox("Interval", list(by_key),
+                    keys = list(by_key)
+                    # The first one still waiting for a verdict; one already triaged says so (saving replaces it).
+                    first_open = next((n for n, k in enumerate(keys) if not by_key[k][1]["verdict"]), 0)
+                    pick = st.selectbox("Interval", keys, index=first_open,
                                         format_func=lambda k: f"#{by_key[k][0] + 1} {by_key[k][1]['alertname']} "
-                                                              f"{by_key[k][1]['start']}")
+                                                              f"{by_key[k][1]['start']}"
+                                                              + (f" (triaged: {by_key[k][1]['verdict']}; saving "
+                                                                 "replaces it)" if by_key[k][1]["verdict"] else ""))
                     verdict = st.radio("Verdict", ["actionable", "noise"], horizontal=True)
                     note = st.text_area("Note", max_chars=2000)
                     if st.form_submit_button("Save verdict"):
@@ -94,6 +99,7 @@ with tabs["History & triage"]:
                             st.error(md_escape(str(exc)))
                         else:
                             data.clear()
+                            form_done("triage")
                             flash(f"Saved: {iv['alertname']} marked {verdict}.")
                             st.rerun()
     if acc["by_alert"]:
@@ -125,7 +131,7 @@ if may_silence:
                 st.dataframe(pd.DataFrame(current), hide_index=True, width="stretch")
             else:
                 st.info("No silences.")
-            with st.form("new_silence"):
+            with st.form(form_key("new_silence")):  # a refused one keeps its text; a created one clears it
                 st.markdown("**New silence**")
                 matchers = st.text_area("Matchers (one per line or comma-separated)",
                                         placeholder='alertname=SlowResponseTime\nservice=~"api|web"')
@@ -142,15 +148,23 @@ if may_silence:
                         data.unavailable_banner(exc)
                     else:
                         data.clear()
+                        form_done("new_silence")
                         flash(f"Silence {sid} created.")
                         st.rerun()
             active = [x for x in current if x["state"] != "expired"]
             if active:
-                with st.form("expire_silence"):
+                with st.form(form_key("expire_silence")):
+                    st.markdown("**Expire a silence**")
                     sid = st.selectbox("Silence", [x["id"] for x in active],
-                                       format_func=lambda i: next(f"{x['matchers']} (until {x['ends_at']:%Y-%m-%d %H:%M})"
+                                       format_func=lambda i: next(f"{x['matchers']} (until {x['ends_at']:%Y-%m-%d %H:%M} "
+                                                                  f"UTC, by {x['created_by'] or 'unknown'}: "
+                                                                  f"{x['comment'][:60]})"
                                                                   for x in active if x["id"] == i))
-                    if st.form_submit_button("Expire now"):
+                    sure = st.checkbox("Its alerts notify again from now on")
+                    pressed = st.form_submit_button("Expire now")
+                    if pressed and not sure:
+                        st.error("Tick the box to confirm: the silenced alerts will notify again. Nothing was expired.")
+                    elif pressed:
                         try:
                             with session_scope() as s:
                                 service.expire_silence(session=s, actor=user, silence_id=sid)
@@ -160,5 +174,6 @@ if may_silence:
                             data.unavailable_banner(exc)
                         else:
                             data.clear()
+                            form_done("expire_silence")
                             flash("Silence expired.")
                             st.rerun()

@@ -7,7 +7,7 @@ from core.auth import service
 from core.auth.roles import Permission, PermissionDenied, Role
 from core.db import session_scope
 from core.ui import tickets as data
-from core.ui.context import flash, page_user, show_flash
+from core.ui.context import flash, form_done, form_key, page_user, show_flash
 from core.ui.widgets import md_escape
 
 user = page_user(Permission.MANAGE_USERS)
@@ -21,7 +21,7 @@ with session_scope() as s:
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 c1, c2 = st.columns(2)
-with c1, st.form("add_user", clear_on_submit=True):
+with c1, st.form(form_key("add_user")):  # a refused user keeps what was typed
     st.subheader("Add a user")
     username = st.text_input("Username")
     name = st.text_input("Name")
@@ -36,6 +36,7 @@ with c1, st.form("add_user", clear_on_submit=True):
                 service.create_user(session=s, actor=user, username=username, name=name, email=email, role=role,
                                     password=password, team_key=team)
             data.agents.clear()
+            form_done("add_user")
             flash(f"User {username} added.")
             st.rerun()
         except (service.UserError, PermissionDenied) as exc:

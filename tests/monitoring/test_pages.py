@@ -8,6 +8,8 @@ import time
 import pytest
 from sqlalchemy import select
 
+from core.monitoring.alertmanager import Alertmanager
+
 from core.monitoring.models import AlertTriage
 from tests.helpers import free_port
 from tests.monitoring.conftest import start_prometheus, stop_process
@@ -89,6 +91,26 @@ def test_monitoring_and_alerts_pages_with_real_backends(app_as, alertmanager_url
         at.text_input[0].input("maintenance")
         next(b for b in at.button if b.label == "Create silence").click().run()
         assert "does not compile" in _texts(at)
+        silence_form = [t for t in at.text_area if "Matchers" in t.label][0]
+        assert silence_form.value == "alertname=~(broken"  # kept, to be corrected
+        silence_form.input("alertname=SlowResponseTime")
+        next(b for b in at.button if b.label == "Create silence").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        created = next(m.value for m in at.success if m.value.startswith("Silence ") and m.value.endswith(" created."))
+        sid = created.split()[1]
+        assert [t for t in at.text_area if "Matchers" in t.label][0].value == ""  # a second click makes no twin
+
+        # expiring asks for a confirmation first
+        next(b for b in at.button if b.label == "Expire now").click().run()
+        assert "Nothing was expired" in _texts(at)
+        state = {x["id"]: x["state"] for x in Alertmanager(alertmanager_url).silences(include_expired=True)}
+        assert state[sid] == "active"
+        next(b for b in at.selectbox if b.label == "Silence").set_value(sid)
+        next(c for c in at.checkbox if "notify again" in c.label).check()
+        next(b for b in at.button if b.label == "Expire now").click().run()
+        assert "Silence expired." in [m.value for m in at.success]
+        state = {x["id"]: x["state"] for x in Alertmanager(alertmanager_url).silences(include_expired=True)}
+        assert state[sid] == "expired"
     finally:
         stop_process(proc)
 
