@@ -66,7 +66,7 @@ if may_run:
                     unverified = [v for v in result.verifications if not v.ok]
                     if result.ok and result.verified_ok:
                         flash(f"Backup {esc(result.id)} stored in {len(result.outcomes)} target(s) and verified in "
-                              f"{len(result.verifications)} ({result.size_bytes} bytes, sha256 {result.sha256[:12]}...).")
+                              f"{len(result.verifications)} ({result.size_bytes / 1e6:.2f} MB, sha256 {result.sha256[:12]}...).")
                         st.rerun()
                     elif failed and len(failed) < len(result.outcomes):
                         st.warning(f"Backup {esc(result.id)} is stored in {len(result.outcomes) - len(failed)} of "
@@ -88,7 +88,8 @@ else:
         "id": r["id"], "status": r["status"], "verification": r["verification"], "started (UTC)": r["started_at"],
         "size (MB)": None if r["size_bytes"] is None else round(r["size_bytes"] / 1e6, 2),
         "trigger": r["trigger"], "by": r["actor"], "error": r["error"] or "",
-    } for r in rows]), hide_index=True, width="stretch")
+    } for r in rows]), hide_index=True, width="stretch",
+        column_config={"started (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})
 
     sizes = data.sizes()
     if len(sizes) > 1:
@@ -110,7 +111,8 @@ if rest.empty:
 else:
     st.dataframe(rest.rename(columns={"duration_seconds": "recovery time (s)"}), hide_index=True, width="stretch")
 
-stored = [r["id"] for r in rows if r["restorable"]]  # a copy that failed verification is never offered
+stored = [r["id"] for r in rows if r["restorable"]]
+LAST_RESTORE = "backups_last_restore"  # this person's last restore report  # a copy that failed verification is never offered
 
 if may_restore:
     st.subheader("Restore into a scratch database")
@@ -120,6 +122,7 @@ if may_restore:
                              key="restore_into",
                              help="lowercase letters, digits and _; it must not exist yet")
         if st.form_submit_button("Restore and verify"):
+            st.session_state.pop(LAST_RESTORE, None)  # this attempt's outcome replaces the last one's
             if not backup_id:
                 st.error("Pick a backup to restore.")
             else:
@@ -131,15 +134,21 @@ if may_restore:
                         st.error(f"Restore refused or failed: {esc(exc)}")
                     else:
                         data.clear()
-                        (st.success if report.ok else st.error)(
-                            f"Restored {esc(backup_id)} into {esc(report.into)} from {esc(report.target)} in "
-                            f"{report.duration_seconds:.1f}s: "
-                            + ("every check matches the manifest." if report.ok else "MISMATCH with the manifest."))
-                        for note in report.skipped_targets:
-                            st.warning(f"Skipped {esc(note)}")
-                        st.dataframe(pd.DataFrame([{"check": c.name, "expected": str(c.expected),
-                                                    "found": str(c.actual), "ok": c.ok} for c in report.checks]),
-                                     hide_index=True, width="stretch")
+                        # Kept for the next run, which lists this restore above with the others.
+                        st.session_state[LAST_RESTORE] = {
+                            "ok": report.ok, "skipped": list(report.skipped_targets),
+                            "message": f"Restored {esc(backup_id)} into {esc(report.into)} from {esc(report.target)} in "
+                                       f"{report.duration_seconds:.1f}s: "
+                                       + ("every check matches the manifest." if report.ok else "MISMATCH with the manifest."),
+                            "checks": [{"check": c.name, "expected": str(c.expected), "found": str(c.actual), "ok": c.ok}
+                                       for c in report.checks]}
+                        st.rerun()
+    last = st.session_state.get(LAST_RESTORE)
+    if last:
+        (st.success if last["ok"] else st.error)(last["message"])
+        for note in last["skipped"]:
+            st.warning(f"Skipped {esc(note)}")
+        st.dataframe(pd.DataFrame(last["checks"]), hide_index=True, width="stretch")
 
     with st.expander("Recover the live database"):
         st.warning("This first makes the current database refuse writes and ends its other sessions (anyone saving "

@@ -70,10 +70,12 @@ def test_ops_backs_up_from_the_page_and_restores_into_a_scratch_database(page_as
     assert any(f"Restored {backup_id} into {into}" in _seen(s) and "every check matches" in s.value
                for s in at.success)
     assert scalar(url_of(db_url, into), "SELECT count(*) FROM tickets") == 12
+    assert not any("No restore yet" in _seen(i) for i in at.info)  # the list above shows it at once
 
     # The same name again, or the live database: a clear refusal, nothing touched.
     _button(at, "Restore and verify").click().run()
     assert any(f"database {into} already exists" in _seen(e) for e in at.error)
+    assert not [s.value for s in at.success if "Restored" in s.value]  # the earlier restore's report is not shown as if it were this attempt's
     live = db_url.split("/")[3].split("?")[0]
     next(t for t in at.text_input if t.label == "New database name").set_value(live)
     _button(at, "Restore and verify").click().run()
