@@ -87,8 +87,11 @@ with tab_dep:
                             format_func=lambda i: next(f"#{d['id']} {d['version']} ({d['status']})"
                                                        for d in rows if d["id"] == i))
         chosen = next(d for d in rows if d["id"] == pick)
-        steps = pd.DataFrame([{"step": s.get("step"), "ok": bool(s.get("ok")), "seconds": s.get("seconds"),
-                               "message": s.get("message", "")} for s in chosen["steps"]])
+        # A skipped step did not fail, but it did not pass either: say which it was.
+        steps = pd.DataFrame([{"step": s.get("step"),
+                               "result": "skipped" if str(s.get("message", "")).startswith("skipped")
+                               else "ok" if s.get("ok") else "FAILED",
+                               "seconds": s.get("seconds"), "message": s.get("message", "")} for s in chosen["steps"]])
         if steps.empty:
             st.caption("No steps recorded.")
         else:

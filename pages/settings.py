@@ -91,7 +91,8 @@ with tab_mail:
             _save("mailbox", enabled, {"folder": folder, "catch_all_account": catch_all,
                                        "max_attachment_mb": size, "keyword": cfg["keyword"]})
     c1, c2 = st.columns(2)
-    if c1.button("Test connection", key="mailbox_test"):
+    off = "Set IMAP_URL first: there is no mailbox to reach." if not shown else None
+    if c1.button("Test connection", key="mailbox_test", disabled=bool(off), help=off):
         from core.channels.mailbox import MailboxError, test_connection
 
         try:
@@ -100,7 +101,7 @@ with tab_mail:
         except MailboxError as exc:
             st.error("The mailbox cannot be reached.")
             st.code(str(exc), language=None)
-    if c2.button("Poll now", key="mailbox_poll"):
+    if c2.button("Poll now", key="mailbox_poll", disabled=bool(off), help=off):
         from core.channels.mailbox import poll
 
         try:
@@ -129,13 +130,14 @@ def _provider_tab(key: str, fields: list[tuple[str, str]], token_env: str) -> No
     c1, c2 = st.columns(2)
     from core.tickets.providers import ProviderBusy, ProviderError, check, run_sync
 
-    if c1.button("Test connection", key=f"{key}_test"):
+    off = None if state[key]["secret_set"] else f"Set {token_env} first: without it there is nothing to reach."
+    if c1.button("Test connection", key=f"{key}_test", disabled=bool(off), help=off):
         try:
             st.success(check(key))
         except ProviderError as exc:
             st.error(f"{key.title()} cannot be reached.")
             st.code(str(exc), language=None)
-    if c2.button("Sync now", key=f"{key}_sync"):
+    if c2.button("Sync now", key=f"{key}_sync", disabled=bool(off), help=off):
         try:
             st.code("\n".join(_run(key, lambda: run_sync(key)).lines()), language=None)
         except ProviderBusy as exc:

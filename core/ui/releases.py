@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.db import session_scope
 
-TTL = 30
+TTL = 5  # a release run from the command line shows up here within seconds
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -84,3 +84,18 @@ def test_sync_now_while_another_sync_runs_says_so_and_changes_nothing(app_as, mo
     assert any("another zendesk sync is running right now" in w.value for w in at.warning)
     assert not any("Zendesk is not ready" in e.value for e in at.error)
     get_settings.cache_clear()
+
+
+def test_without_imap_url_or_a_token_there_is_nothing_to_test_or_poll(app_as, monkeypatch):  # noqa: F811
+    from core.config import get_settings
+    from core.ui import channels
+
+    for name in ("IMAP_URL", "ZENDESK_API_TOKEN", "FRONT_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    channels.imap_display.clear()
+    channels.clear()
+    at = _open(app_as)
+    assert any("IMAP_URL is not set" in w.value for w in at.warning)
+    for key in ("mailbox_test", "mailbox_poll", "zendesk_test", "zendesk_sync", "front_test", "front_sync"):
+        assert next(b for b in at.button if b.key == key).disabled, key
