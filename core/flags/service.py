@@ -283,8 +283,8 @@ def list_flags(*, session: Session, search: str = "", flag_type: str | None = No
     """Every flag with its state per environment, rollout, last change and stale marker."""
     q = select(Flag).order_by(Flag.name)
     if search:
-        like = f"%{search.strip()}%"
-        q = q.where(Flag.name.ilike(like) | Flag.description.ilike(like))
+        text = search.strip()  # matched literally: "_" and "%" are characters here, not wildcards
+        q = q.where(Flag.name.icontains(text, autoescape=True) | Flag.description.icontains(text, autoescape=True))
     if flag_type:
         q = q.where(Flag.type == flag_type)
     rows = []

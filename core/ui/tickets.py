@@ -59,7 +59,7 @@ def find_accounts(text: str = "", limit: int = 50) -> list[dict]:
     q = select(Account.key, Account.name, Account.plan).where(Account.status == "active")
     words = [w for w in (text or "").lower().split() if w][:5]
     if words:
-        q = q.where(and_(*[or_(Account.name.ilike(f"%{w}%"), Account.key.ilike(f"%{w}%")) for w in words]))
+        q = q.where(and_(*[or_(Account.name.icontains(w, autoescape=True), Account.key.icontains(w, autoescape=True)) for w in words]))
     with session_scope() as s:
         return [{"key": k, "name": n, "plan": p} for k, n, p in s.execute(q.order_by(Account.name).limit(limit))]
 

@@ -363,3 +363,11 @@ def test_another_flags_definition_is_refused_and_nothing_changes(session, ops):
                           reason="tidy up")
     session.rollback()
     assert service.get_flag(session=session, name="dark-mode").version == 1
+
+
+def test_search_matches_the_text_literally(session, ops):
+    _new(session, ops, name="new-checkout", description="100% of the new checkout")
+    _new(session, ops, name="dark_mode", description="dark theme")
+    assert [f["name"] for f in service.list_flags(session=session, search="_")] == ["dark_mode"]
+    assert [f["name"] for f in service.list_flags(session=session, search="100%")] == ["new-checkout"]
+    assert [f["name"] for f in service.list_flags(session=session, search="CHECKOUT")] == ["new-checkout"]
