@@ -19,9 +19,13 @@ def kpi_tile(tile: dict) -> None:
         diff = value - prev
         if unit == "%":  # a change of a share is in percentage points, not a percent of it
             delta = f"{abs(diff) * 100:.2f} pp" if abs(diff) < 0.001 else f"{abs(diff) * 100:.1f} pp"
+        elif unit == "/5":
+            delta = f"{abs(diff):.2f}"
         else:
             delta = format_value(unit, abs(diff)) if unit != "" else f"{abs(diff):.0f}"
-        delta = ("+" if diff >= 0 else "-") + delta + " vs previous"
+        # no change worth a digit ("0 min", "0.0 pp") is no trend arrow at all
+        delta = None if not any(ch in "123456789" for ch in delta) else \
+            ("+" if diff >= 0 else "-") + delta + " vs previous"
     with st.container(border=True):
         st.metric(tile["label"], format_value(unit, value), delta=delta,
                   delta_color="off" if tile["state"] == "few" else "normal" if tile["higher_is_better"] else "inverse",

@@ -33,3 +33,17 @@ def test_the_overview_shows_the_nps_count_and_which_months_churn_covers(app_as):
     captions = [c.value for c in at.caption]
     assert any(c.endswith(" responses") or "responses · too few to trust" in c or c == "1 response" for c in captions)
     assert any(c.startswith("month ") or c.startswith("average of ") for c in captions), captions
+
+
+def test_a_tile_says_how_much_a_share_moved_in_points_and_shows_no_arrow_for_no_change():
+    from streamlit.testing.v1 import AppTest
+
+    churn = {**TILE, "key": "logo_churn", "label": "Monthly churn", "unit": "%", "target": 0.05, "state": "red",
+             "value": 0.135, "previous": 0.057, "higher_is_better": False, "note": None}
+    at = AppTest.from_function(_tile, args=(churn,)).run()
+    assert at.metric[0].value == "13.5%" and at.metric[0].delta == "+7.8 pp vs previous"
+    same = AppTest.from_function(_tile, args=({**churn, "key": "first_response_median_minutes", "unit": "min",
+                                               "value": 61.2, "previous": 61.0},)).run()
+    assert same.metric[0].value == "61 min" and not same.metric[0].delta
+    csat = AppTest.from_function(_tile, args=({**churn, "unit": "/5", "value": 4.3, "previous": 4.1},)).run()
+    assert csat.metric[0].delta == "+0.20 vs previous"
