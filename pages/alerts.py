@@ -71,7 +71,9 @@ with tabs["History & triage"]:
             table.insert(0, "#", range(1, len(table) + 1))
             st.dataframe(table, hide_index=True, width="stretch",
                          column_config={"starts_at": None,   # shown as "start" (which may read "started before")
-                                        "ends_at": st.column_config.DatetimeColumn("ends_at (empty: firing)")})
+                                        "ends_at": st.column_config.DatetimeColumn("ended (empty: still firing)",
+                                                                                   format="YYYY-MM-DD HH:mm"),
+                                        "duration_min": st.column_config.NumberColumn("duration (min)")})
             if may_triage:
                 with st.form(form_key("triage")):
                     st.markdown("**Triage an interval**")

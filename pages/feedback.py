@@ -128,8 +128,15 @@ with tab_trends:
               kind="bar", percent=True)
         chart(pd.DataFrame(series["implemented"]), "share", "Feedback implemented by month", percent=True)
     with st.expander("Numbers by month"):
-        st.dataframe(pd.DataFrame(series["churn"]), hide_index=True, width="stretch")
-        st.dataframe(pd.DataFrame(series["nps"]), hide_index=True, width="stretch")
+        month = st.column_config.DatetimeColumn("month", format="YYYY-MM")
+        st.dataframe(pd.DataFrame(series["churn"]), hide_index=True, width="stretch", column_config={
+            "month": month, "active_at_start": "active at start",
+            "logo_churn": st.column_config.NumberColumn("logo churn", format="percent"),
+            "mrr_at_start": st.column_config.NumberColumn("MRR at start", format="%.2f"),
+            "mrr_cancelled": st.column_config.NumberColumn("MRR cancelled", format="%.2f"),
+            "revenue_churn": st.column_config.NumberColumn("revenue churn", format="percent")})
+        st.dataframe(pd.DataFrame(series["nps"]), hide_index=True, width="stretch", column_config={
+            "month": month, "nps": "NPS", "too_few": st.column_config.CheckboxColumn("too few to trust")})
 
 with tab_explorer:
     accounts = data.accounts()
@@ -219,9 +226,11 @@ with tab_themes:
 with tab_roadmap:
     items = data.roadmap()
     if items:
-        st.dataframe(pd.DataFrame(items)[["id", "title", "status", "shipped_at", "feedback_items", "tickets"]],
-                     hide_index=True, width="stretch",
-                     column_config={"shipped_at": st.column_config.DatetimeColumn("shipped", format="YYYY-MM-DD")})
+        table = pd.DataFrame(items)[["id", "title", "status", "shipped_at", "feedback_items", "tickets"]]
+        table["status"] = table["status"].map(lambda v: STATUS_LABELS.get(v, v))
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config={"shipped_at": st.column_config.DatetimeColumn("shipped", format="YYYY-MM-DD"),
+                                    "feedback_items": "feedback"})
     else:
         st.info("No roadmap items yet.")
     s1, s2 = st.columns(2)
@@ -238,7 +247,11 @@ with tab_roadmap:
             total = links[0]["total_links"]
             if total > len(links):
                 st.caption(f"The newest {len(links):,} of {total:,} linked items.")
-            st.dataframe(pd.DataFrame(links).drop(columns=["total_links"]), hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame(links).drop(columns=["total_links", "link_id"]), hide_index=True,
+                         width="stretch", column_config={
+                             "linked_at": st.column_config.DatetimeColumn("linked", format="YYYY-MM-DD HH:mm"),
+                             "feedback_item_id": "feedback #", "ticket_id": st.column_config.NumberColumn("ticket", format="AC-%d"),
+                             "ticket_subject": "ticket subject", "ticket_category": "category"})
         else:
             st.caption("Nothing linked yet.")
         from core.ui.loop import render_roadmap_told

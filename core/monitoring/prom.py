@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
@@ -145,7 +145,10 @@ def _series(item: dict) -> Series:
 
 
 def _duration_text(seconds: float) -> str:
+    """A rule's `for` as Prometheus writes it: "0s", "30s", "5m", "1h30m"."""
     seconds = int(seconds or 0)
     if not seconds:
         return "0s"
-    return str(timedelta(seconds=seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return "".join(f"{v}{unit}" for v, unit in ((h, "h"), (m, "m"), (s, "s")) if v)

@@ -179,7 +179,7 @@ def test_rules_and_their_state(prom_url):
                                          "BackupTooOld", "SLABreachesRising", "RestoreDrillFailed",
                                          "WorkerDown"}
     assert all(r["state"] in ("inactive", "pending", "firing") for r in rules)
-    assert next(r for r in rules if r["name"] == "ServiceDown")["for"] == "0:02:00"
+    assert next(r for r in rules if r["name"] == "ServiceDown")["for"] == "2m"
 
 
 def test_bad_promql_is_a_clear_query_error(prom_url):
