@@ -88,6 +88,9 @@ if SLA_STATES:
 view = df[columns]
 sel = st.dataframe(view, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
                    key="queue_table", column_config={
+                       # a bounded subject keeps team, assignee and created on screen at laptop widths
+                       "subject": st.column_config.TextColumn("subject", width="medium"),
+                       "needs_triage": st.column_config.CheckboxColumn("needs triage"),
                        "category_confidence": st.column_config.ProgressColumn("confidence", min_value=0, max_value=1, format="%.2f"),
                        "created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm")})
 p1, p2, _ = st.columns([1, 1, 6])
