@@ -111,8 +111,53 @@ if rest.empty:
 else:
     st.dataframe(rest.rename(columns={"duration_seconds": "recovery time (s)"}), hide_index=True, width="stretch")
 
-stored = [r["id"] for r in rows if r["restorable"]]
-LAST_RESTORE = "backups_last_restore"  # this person's last restore report  # a copy that failed verification is never offered
+stored = [r["id"] for r in rows if r["restorable"]]  # a copy that failed verification is never offered
+LAST_RESTORE = "backups_last_restore"  # this person's last restore or drill report, shown after the rerun
+
+if may_restore and st.button("Run a restore drill now", help="Restore the newest verified backup into a scratch "
+                             "database, check it against its manifest, and drop it: what the worker does weekly."):
+    st.session_state.pop(LAST_RESTORE, None)
+    with st.spinner("Restoring the newest backup into a scratch database and checking it..."):
+        try:
+            with session_scope() as s:
+                report = service.run_drill(session=s, actor=user)
+        except Exception as exc:
+            st.error(f"The drill could not run: {esc(exc)}")
+        else:
+            data.clear()
+            st.session_state[LAST_RESTORE] = {
+                "ok": report.ok, "skipped": list(report.skipped_targets),
+                "message": f"Drill of {esc(report.backup_id)} from {esc(report.target or '-')} "
+                           + (f"passed in {report.duration_seconds:.1f}s: every check matches the manifest; "
+                              "the scratch database was dropped." if report.ok else
+                              f"FAILED: {esc(report.error or 'a check does not match the manifest')}."),
+                "checks": [{"check": c.name, "expected": str(c.expected), "found": str(c.actual), "ok": c.ok}
+                           for c in report.checks]}
+            st.rerun()
+
+if may_run and rows:
+    with st.form("verify_backup"):
+        st.markdown("**Verify a backup again**: download every stored copy, compare its sha256 with the manifest, "
+                    "and read the archive with pg_restore --list.")
+        vid = st.selectbox("Backup to verify", [r["id"] for r in rows if r["status"] != "failed"], index=None,
+                           placeholder="Choose a backup")
+        if st.form_submit_button("Verify now"):
+            if vid is None:
+                st.error("Choose the backup to verify.")
+            else:
+                with st.spinner(f"Verifying {esc(vid)}..."):
+                    try:
+                        with session_scope() as s:
+                            outcomes = service.verify_backup(session=s, actor=user, backup_id=vid)
+                    except Exception as exc:
+                        st.error(f"Verification could not run: {esc(exc)}")
+                    else:
+                        data.clear()
+                        bad = [o for o in outcomes if not o.ok]
+                        flash(f"{esc(vid)}: " + (f"every copy verified ({len(outcomes)} target(s))." if not bad else
+                              f"{len(bad)} of {len(outcomes)} copies FAILED verification: "
+                              + "; ".join(f"{esc(o.target)}: {esc(o.error)}" for o in bad)))
+                        st.rerun()
 
 if may_restore:
     st.subheader("Restore into a scratch database")
@@ -195,5 +240,7 @@ if may_run and st.button("Preview what a prune would delete"):
     except Exception as exc:
         st.error(f"Cannot preview the prune: {esc(exc)}")
     else:
+        if not any(p.delete or p.errors for p in plans):
+            st.info("Nothing to delete: every stored backup is kept by the policy.")
         st.dataframe(pd.DataFrame([{"target": p.target, "keep": len(p.keep), "would delete": ", ".join(p.delete),
                                     "errors": "; ".join(p.errors)} for p in plans]), hide_index=True, width="stretch")

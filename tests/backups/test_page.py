@@ -82,6 +82,16 @@ def test_ops_backs_up_from_the_page_and_restores_into_a_scratch_database(page_as
     assert any("live database" in _seen(e) for e in at.error)
     assert scalar(db_url, "SELECT count(*) FROM tickets") == 12
 
+    # A drill on demand, and verifying a stored backup again, from the page.
+    _button(at, "Run a restore drill now").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(f"Drill of {backup_id}" in _seen(s) and "passed" in s.value for s in at.success), \
+        [_seen(e) for e in at.error]
+    next(b for b in at.selectbox if b.label == "Backup to verify").set_value(backup_id)
+    _button(at, "Verify now").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(f"{backup_id}: every copy verified (1 target(s))." in _seen(s) for s in at.success)
+
 
 def test_a_failing_target_is_named_on_the_page(page_as, tmp_path):
     (tmp_path / "f").write_text("x")
