@@ -114,6 +114,17 @@ else:
 stored = [r["id"] for r in rows if r["restorable"]]  # a copy that failed verification is never offered
 LAST_RESTORE = "backups_last_restore"  # this person's last restore or drill report, shown after the rerun
 
+
+def _keep_report(report, message: str) -> None:
+    """Keep a restore's or drill's report for the next run (which lists it with the others), and rerun."""
+    data.clear()
+    st.session_state[LAST_RESTORE] = {
+        "ok": report.ok, "skipped": list(report.skipped_targets), "message": message,
+        "checks": [{"check": c.name, "expected": str(c.expected), "found": str(c.actual), "ok": c.ok}
+                   for c in report.checks]}
+    st.rerun()
+
+
 if may_restore and st.button("Run a restore drill now", help="Restore the newest verified backup into a scratch "
                              "database, check it against its manifest, and drop it: what the worker does weekly."):
     st.session_state.pop(LAST_RESTORE, None)
@@ -124,16 +135,10 @@ if may_restore and st.button("Run a restore drill now", help="Restore the newest
         except Exception as exc:
             st.error(f"The drill could not run: {esc(exc)}")
         else:
-            data.clear()
-            st.session_state[LAST_RESTORE] = {
-                "ok": report.ok, "skipped": list(report.skipped_targets),
-                "message": f"Drill of {esc(report.backup_id)} from {esc(report.target or '-')} "
-                           + (f"passed in {report.duration_seconds:.1f}s: every check matches the manifest; "
-                              "the scratch database was dropped." if report.ok else
-                              f"FAILED: {esc(report.error or 'a check does not match the manifest')}."),
-                "checks": [{"check": c.name, "expected": str(c.expected), "found": str(c.actual), "ok": c.ok}
-                           for c in report.checks]}
-            st.rerun()
+            _keep_report(report, f"Drill of {esc(report.backup_id)} from {esc(report.target or '-')} "
+                         + (f"passed in {report.duration_seconds:.1f}s: every check matches the manifest; "
+                            "the scratch database was dropped." if report.ok else
+                            f"FAILED: {esc(report.error or 'a check does not match the manifest')}."))
 
 if may_run and rows:
     with st.form("verify_backup"):
@@ -178,16 +183,10 @@ if may_restore:
                     except Exception as exc:
                         st.error(f"Restore refused or failed: {esc(exc)}")
                     else:
-                        data.clear()
-                        # Kept for the next run, which lists this restore above with the others.
-                        st.session_state[LAST_RESTORE] = {
-                            "ok": report.ok, "skipped": list(report.skipped_targets),
-                            "message": f"Restored {esc(backup_id)} into {esc(report.into)} from {esc(report.target)} in "
-                                       f"{report.duration_seconds:.1f}s: "
-                                       + ("every check matches the manifest." if report.ok else "MISMATCH with the manifest."),
-                            "checks": [{"check": c.name, "expected": str(c.expected), "found": str(c.actual), "ok": c.ok}
-                                       for c in report.checks]}
-                        st.rerun()
+                        _keep_report(report, f"Restored {esc(backup_id)} into {esc(report.into)} from "
+                                     f"{esc(report.target)} in {report.duration_seconds:.1f}s: "
+                                     + ("every check matches the manifest." if report.ok
+                                        else "MISMATCH with the manifest."))
     last = st.session_state.get(LAST_RESTORE)
     if last:
         (st.success if last["ok"] else st.error)(last["message"])
