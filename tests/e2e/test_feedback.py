@@ -61,6 +61,11 @@ def test_customer_rating_is_found_in_the_explorer_and_linked_to_the_roadmap(live
     option.click()
     pm.keyboard.press("Escape")
     expect(link_form.get_by_text(re.compile(marker)).first).to_be_visible(timeout=15_000)  # the chosen item
+    target = link_form.get_by_role("combobox", name="Roadmap item")  # nothing is picked for the PM
+    target.click()
+    target.press("ArrowDown")
+    target.press("Enter")
+    expect(link_form.get_by_text("Choose a roadmap item")).to_have_count(0)
     link_form.get_by_role("button", name="Link", exact=True).click()
     expect(pm.get_by_text("Linked 1 feedback item(s)")).to_be_visible(timeout=45_000)
     pm.context.close()
