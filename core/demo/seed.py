@@ -222,7 +222,7 @@ def _tickets(session: Session, rng: random.Random, now: datetime, days: int, n: 
         subject, description = rng.choice(TEXTS[true_cat][lang])
         reproducible = rng.choice([True, False, None]) if true_cat == "bug" else None
         drafts.append(dict(acc=acc, contact=contact, created=created, subject=subject, description=description,
-                           reproducible=reproducible, lang=lang))
+                           reproducible=reproducible, lang=lang, true_cat=true_cat))
     # Texts come from a small pool: categorise each distinct text once (same model, same answers).
     keys = [(d["subject"], d["description"], d["reproducible"]) for d in drafts]
     distinct = list(dict.fromkeys(keys))
@@ -230,9 +230,11 @@ def _tickets(session: Session, rng: random.Random, now: datetime, days: int, n: 
                                                 for k in distinct], local_only=True)))
     preds = [answers[k] for k in keys]
     ticket_rows = []
+    corrections = []  # (row index, the model's category): tickets an agent recategorised while answering
     threshold = get_settings().classify_confidence_threshold
     for d, p in zip(drafts, preds):
         category = Category(p.category)
+        source, confidence = CategorySource.MODEL, round(float(p.confidence), 4)
         priority = suggest_priority(category=category, reproducible=d["reproducible"], plan=d["acc"].plan)
         team = teams[team_for(category)]
         agents = agents_by_team.get(team.id) or []
@@ -248,11 +250,15 @@ def _tickets(session: Session, rng: random.Random, now: datetime, days: int, n: 
         else:
             status = TicketStatus.NEW
         assignee = rng.choice(agents) if agents and (status != TicketStatus.NEW or rng.random() < 0.7) else None
+        if first_at and assignee and Category(d["true_cat"]) != category:
+            # The model got an ambiguous text wrong; the agent who answered put it right (as change_category does).
+            corrections.append((len(ticket_rows), category, confidence))
+            category, source, confidence = Category(d["true_cat"]), CategorySource.HUMAN, 1.0
         ticket_rows.append(dict(
             account_id=d["acc"].id, requester_id=d["contact"].id, subject=d["subject"], description=d["description"],
             reproducible=d["reproducible"], language=d["lang"], channel=rng.choice([Channel.PORTAL, Channel.PORTAL, Channel.EMAIL, Channel.STAFF]),
-            status=status, priority=priority, category=category, category_source=CategorySource.MODEL,
-            category_confidence=round(float(p.confidence), 4), needs_triage=float(p.confidence) < threshold and status == TicketStatus.NEW,
+            status=status, priority=priority, category=category, category_source=source,
+            category_confidence=confidence, needs_triage=float(p.confidence) < threshold and status == TicketStatus.NEW,
             team_id=team.id, assignee_id=assignee.id if assignee else None, created_at=d["created"],
             updated_at=max(x for x in (d["created"], first_at, solved_at) if x),
             first_response_at=first_at, solved_at=solved_at,
@@ -262,9 +268,25 @@ def _tickets(session: Session, rng: random.Random, now: datetime, days: int, n: 
         row["id"] = tid
     with indexes_deferred(session, ("tickets", "ticket_events")) if n >= REINDEX_FROM else nullcontext():
         copy_rows(session, "tickets", TICKET_COLUMNS, ([row.get(c) for c in TICKET_COLUMNS] for row in ticket_rows))
+        # The corrections first: the 'created' events below name the category the model gave, as the service wrote it.
+        copy_rows(session, "ticket_events", CORRECTION_COLUMNS,
+                  (_correction(ticket_rows[i], model, conf) for i, model, conf in corrections))
         if ids:
             session.execute(text(EVENTS_SQL), {"lo": ids[0], "hi": ids[-1]})
     return len(ids)
+
+
+CORRECTION_COLUMNS = ("ticket_id", "at", "kind", "public", "actor_user_id", "body", "data")
+
+
+def _correction(row: dict, model: Category, model_confidence: float) -> tuple:
+    """The 'category' event of an agent's correction, with the labelled example retraining reads."""
+    import json
+
+    data = {"from": str(model), "to": str(row["category"]), "source": "human", "subject": row["subject"],
+            "description": row["description"][:4000], "model_confidence": model_confidence}
+    return (row["id"], row["first_response_at"], "category", False, row["assignee_id"],
+            "the model's category did not fit: corrected while answering", json.dumps(data, ensure_ascii=False))
 
 
 # Each new ticket's timeline, derived in SQL from its row (same events the ticket service would have written):
@@ -274,9 +296,11 @@ INSERT INTO ticket_events (ticket_id, at, kind, public, actor_user_id, actor_con
 SELECT ticket_id, at, kind, public, actor_user_id, actor_contact_id, body, data FROM (
   SELECT t.id AS ticket_id, 1 AS n, t.created_at AS at, 'created' AS kind, true AS public, NULL::int AS actor_user_id,
          t.requester_id AS actor_contact_id, t.description AS body,
-         jsonb_build_object('channel', t.channel, 'category', t.category, 'source', 'model',
-                            'confidence', t.category_confidence, 'priority', t.priority) AS data
-    FROM tickets t WHERE t.id BETWEEN :lo AND :hi
+         jsonb_build_object('channel', t.channel, 'category', coalesce(c.data ->> 'from', t.category), 'source', 'model',
+                            'confidence', coalesce((c.data ->> 'model_confidence')::numeric, t.category_confidence),
+                            'priority', t.priority) AS data
+    FROM tickets t LEFT JOIN ticket_events c ON c.ticket_id = t.id AND c.kind = 'category'
+   WHERE t.id BETWEEN :lo AND :hi
   UNION ALL
   SELECT t.id, 2, t.created_at, 'assigned', false, NULL, NULL, NULL,
          jsonb_build_object('team_id', t.team_id, 'assignee_id', t.assignee_id, 'auto', true)

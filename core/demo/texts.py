@@ -22,6 +22,8 @@ TEXTS = {
     },
     "question": {
         "en": [
+            # Ambiguous on purpose (a limit or a fault?): the categoriser is unsure here, and agents correct it.
+            ("Is the new run limit a bug?", "Since the update our agents stop after 50 runs a day. Is that a limit of our plan or is something broken?"),
             ("How do I rotate API keys?", "We need to rotate our keys every 90 days. Is there a way to do it without downtime?"),
             ("Can agents call our internal API?", "Is it possible for an agent to call an endpoint inside our VPN, and how do we set it up?"),
             ("Where can I see token usage?", "I'd like to see how many tokens each workflow consumed last month. Where is that?"),
@@ -38,6 +40,7 @@ TEXTS = {
     },
     "feature": {
         "en": [
+            ("Agents should retry failed webhooks", "When our endpoint is down for a minute the webhook is lost and the run shows an error. Could the agent retry later?"),
             ("Please add Slack approvals", "It would be great if an agent could ask for approval in Slack before sending a refund."),
             ("Feature request: version diff", "We would love to see a diff between two versions of an agent's prompt."),
             ("Support for Microsoft Teams", "Our company uses Teams, not Slack. Any plans for a Teams integration?"),
@@ -45,6 +48,7 @@ TEXTS = {
             ("Dark mode", "Many of us work at night, a dark theme for the dashboard would help."),
         ],
         "es": [
+            ("Reintentar webhooks fallidos", "Si nuestro endpoint no responde un minuto se pierde el webhook y la ejecución da error. ¿Podría el agente reintentarlo?"),
             ("Integración con Microsoft Teams", "Usamos Teams y no Slack, ¿tenéis pensado integrarlo?"),
             ("Sugerencia: comparar versiones", "Nos encantaría ver las diferencias entre dos versiones de un prompt."),
             ("Modo oscuro", "Sería genial tener un tema oscuro para el panel."),
@@ -52,18 +56,21 @@ TEXTS = {
     },
     "performance": {
         "en": [
+            ("Export is very slow and then fails", "Exporting the runs table takes several minutes and sometimes ends with an error page."),
             ("Dashboard takes forever to load", "The runs page takes more than 30 seconds to open for our workspace."),
             ("Agent responses are slow", "Replies from our sales agent take 20 seconds now, last week it was 3."),
             ("API latency spikes", "We see p99 latency above 8 s on the completions endpoint every afternoon."),
             ("Timeouts on large workflows", "Workflows with more than 50 steps time out before finishing."),
         ],
         "es": [
+            ("La exportación tarda y falla", "Exportar la tabla de ejecuciones tarda varios minutos y a veces termina con una página de error."),
             ("El panel tarda muchísimo", "La página de ejecuciones tarda más de 30 segundos en abrir."),
             ("Respuestas lentas del agente", "Las respuestas tardan 20 segundos, la semana pasada eran 3."),
         ],
     },
     "billing": {
         "en": [
+            ("Charged for seats we removed?", "We removed three seats last month but the invoice still counts them. How are seats counted?"),
             ("Charged twice this month", "Our card was charged twice for the November invoice. Please refund one."),
             ("Invoice needs our VAT number", "Can you reissue invoice INV-2291 with our VAT number and new address?"),
             ("Upgrade to Enterprise", "We want to move from Pro to Enterprise mid-cycle. How is it prorated?"),
