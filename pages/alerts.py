@@ -52,6 +52,15 @@ with tabs["Firing now"]:
                 "since": a["starts_at"], "summary": a["summary"], "runbook": a["runbook"],
                 "silenced by": ", ".join(a["silenced_by"]), "inhibited by": ", ".join(a["inhibited_by"]),
                 "receivers": ", ".join(a["receivers"])} for a in alerts]), hide_index=True, width="stretch")
+            # What to do, next to what is firing: each firing alert's runbook section from docs/runbooks.
+            from core.monitoring.runbooks import section
+
+            for ref, name in dict.fromkeys((a["runbook"], a["alertname"]) for a in alerts if a["runbook"]):
+                steps = section(ref)
+                with st.expander(f"Runbook: {name}", expanded=len(alerts) == 1):
+                    if steps:
+                        st.markdown(steps)  # the repository's own runbook text
+                    st.caption(f"{md_escape(ref)} (in the repository)")
 
 with tabs["History & triage"]:
     start, end = data.range_picker("alerts", default="Last 7 days")

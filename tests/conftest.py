@@ -115,10 +115,10 @@ def make_user(session):
     return _make
 
 
-@pytest.fixture(autouse=True, scope="module")
+@pytest.fixture(autouse=True)
 def _fresh_streamlit_caches():
-    """Each module's app tests start with empty st.cache_data: the caches live in this process, so another
-    module's database (roadmap items, accounts) must not show up in this one's pages."""
+    """Each test starts with empty st.cache_data: the caches live in this process, so another test's database
+    or backend (roadmap items, accounts, what Alertmanager held) must not show up in this one's pages."""
     import streamlit as st
 
     st.cache_data.clear()

@@ -119,3 +119,20 @@ def test_agent_cannot_open_alerts(app_as):
     at = app_as("agent")
     with pytest.raises(ValueError):
         at.switch_page("pages/alerts.py").run()
+
+
+def test_a_firing_alert_shows_its_runbook_steps(app_as, alertmanager_url):
+    import requests
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc)
+    requests.post(f"{alertmanager_url}/api/v2/alerts", timeout=3, json=[{
+        "labels": {"alertname": "ServiceDown", "severity": "critical", "service": "api", "probe": "api"},
+        "annotations": {"summary": "api probe failing", "runbook": "docs/runbooks/monitoring.md#servicedown"},
+        "startsAt": (now - timedelta(minutes=3)).isoformat(), "endsAt": (now + timedelta(hours=1)).isoformat()}]
+    ).raise_for_status()
+    at = app_as("ops", alertmanager=alertmanager_url)
+    at.switch_page("pages/alerts.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.label for e in at.expander if e.label.startswith("Runbook")] == ["Runbook: ServiceDown"]
+    assert any("Open the probed URL" in m.value for m in at.markdown), "the runbook's steps are on the page"
