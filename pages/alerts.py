@@ -12,7 +12,7 @@ from core.monitoring.alertmanager import SilenceError
 from core.monitoring.errors import MonitoringUnavailable, QueryError
 from core.ui import monitoring as data
 from core.ui.context import flash, form_done, form_key, page_user, show_flash
-from core.ui.widgets import md_escape
+from core.ui.widgets import md_escape, when
 
 user = page_user(Permission.VIEW_MONITORING)
 may_silence = has_permission(user.role, Permission.MANAGE_SILENCES)
@@ -139,7 +139,8 @@ if may_silence:
         current = _guard(data.silences)
         if current is not None:
             if current:
-                st.dataframe(pd.DataFrame(current), hide_index=True, width="stretch")
+                st.dataframe(pd.DataFrame(current), hide_index=True, width="stretch", column_config={
+                    "starts_at": when("starts (UTC)"), "ends_at": when("ends (UTC)"), "created_by": "created by"})
             else:
                 st.info("No silences.")
             with st.form(form_key("new_silence")):  # a refused one keeps its text; a created one clears it

@@ -13,7 +13,7 @@ from core.backups.retention import Policy
 from core.db import session_scope
 from core.ui import backups as data
 from core.ui.context import flash, page_user, show_flash
-from core.ui.widgets import md_escape as esc  # every name, id and error below is shown as text, never markup
+from core.ui.widgets import md_escape as esc, when  # every name, id and error below is shown as text, never markup
 
 user = page_user(Permission.VIEW_BACKUPS)
 may_run = has_permission(user.role, Permission.RUN_BACKUP)
@@ -48,7 +48,7 @@ if fresh:
     st.dataframe(pd.DataFrame([{
         "target": r["target"], "healthy": "yes" if r["ok"] else "no", "last success (UTC)": r["last_success"],
         "age (hours)": None if r["age_hours"] is None else round(r["age_hours"], 1),
-    } for r in fresh]), hide_index=True, width="stretch")
+    } for r in fresh]), hide_index=True, width="stretch", column_config={"last success (UTC)": when("last success (UTC)")})
 
 if may_run:
     with st.form("backup_now"):
@@ -109,7 +109,9 @@ rest = data.restores()
 if rest.empty:
     st.info("No restore yet. The worker runs a restore drill weekly (`python -m core restore drill`).")
 else:
-    st.dataframe(rest.rename(columns={"duration_seconds": "recovery time (s)"}), hide_index=True, width="stretch")
+    st.dataframe(rest.rename(columns={"duration_seconds": "recovery time (s)"}), hide_index=True, width="stretch",
+                 column_config={"backup_id": "backup", "started_at": when("started (UTC)"),
+                                "actor": "by"})
 
 stored = [r["id"] for r in rows if r["restorable"]]  # a copy that failed verification is never offered
 LAST_RESTORE = "backups_last_restore"  # this person's last restore or drill report, shown after the rerun

@@ -12,7 +12,7 @@ from core.flags import service
 from core.flags.models import Flag, FlagType, ScheduleAction
 from core.ui import flags as data
 from core.ui.context import flash, page_user, show_flash
-from core.ui.widgets import md_escape
+from core.ui.widgets import md_escape, when
 
 user = page_user(Permission.VIEW_FLAGS)
 may_manage = has_permission(user.role, Permission.MANAGE_FLAGS)
@@ -92,7 +92,7 @@ if rows:
            for env in ENVS},
         "stale": "stale" if r["stale"] else "", "last change (UTC)": r["updated_at"], "version": r["version"],
         "description": r["description"],
-    } for r in rows]), hide_index=True, width="stretch")
+    } for r in rows]), hide_index=True, width="stretch", column_config={"last change (UTC)": when("last change (UTC)")})
     st.caption("Stale: no change within the type's expected lifetime (release and experiment 40 days, "
                "operational 7 days; kill switches and permissions never go stale).")
 else:

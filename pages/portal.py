@@ -10,7 +10,7 @@ from core.tickets.intake import DESCRIPTION_MAX, SUBJECT_MAX, IntakeError
 from core.ui import tickets as data
 from core.ui.context import flash, form_done, form_key, page_user, show_flash
 from core.ui.loop import render_portal_notes, render_ticket_outcomes
-from core.ui.widgets import md_escape
+from core.ui.widgets import md_escape, rows_key
 
 user = page_user(Permission.USE_PORTAL)
 st.title("Support")
@@ -67,7 +67,7 @@ with tab_mine:
               "opened": m["created"], "last update": m["updated"], "by you": "yes" if m["yours"] else ""}
              for m in shown],
             hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 300), on_select="rerun",
-            selection_mode="single-row", key="portal_requests_table",
+            selection_mode="single-row", key=rows_key("portal_requests_table", [m["id"] for m in shown]),
             column_config={"opened": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
                            "last update": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
         rows = table.selection.rows if table and table.selection else []

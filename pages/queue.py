@@ -11,7 +11,7 @@ from core.tickets.intake import IntakeError
 from core.tickets.queue import SORTS, UNASSIGNED
 from core.ui import tickets as data
 from core.ui.context import flash, form_done, form_key, page_user, show_flash
-from core.ui.widgets import md_escape
+from core.ui.widgets import md_escape, rows_key
 from core.ui.loop import render_ticket_macros
 
 user = page_user(Permission.VIEW_QUEUE)
@@ -87,7 +87,7 @@ if SLA_STATES:
     columns[4:4] = ["SLA", "first response", "resolution"]
 view = df[columns]
 sel = st.dataframe(view, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
-                   key="queue_table", column_config={
+                   key=rows_key("queue_table", df["id"]), column_config={
                        # a bounded subject keeps team, assignee and created on screen at laptop widths
                        "subject": st.column_config.TextColumn("subject", width="medium"),
                        "needs_triage": st.column_config.CheckboxColumn("needs triage"),

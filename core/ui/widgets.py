@@ -57,3 +57,17 @@ def md_escape(text: str) -> str:
     import re
 
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
+
+
+def rows_key(name: str, ids) -> str:
+    """The key of a selectable table showing rows `ids`: other rows (after a filter, a page turn or a change
+    that moved some away) make a new table, so a selection never carries over by position onto rows the
+    person did not pick."""
+    import zlib
+
+    return f"{name}_{zlib.crc32(','.join(map(str, ids)).encode()):08x}"
+
+
+def when(column_label: str):
+    """A timestamp column as the console shows time everywhere: "2026-11-30 06:34" (UTC)."""
+    return st.column_config.DatetimeColumn(column_label, format="YYYY-MM-DD HH:mm")

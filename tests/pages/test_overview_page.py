@@ -47,3 +47,4 @@ def test_a_tile_says_how_much_a_share_moved_in_points_and_shows_no_arrow_for_no_
     assert same.metric[0].value == "61 min" and not same.metric[0].delta
     csat = AppTest.from_function(_tile, args=({**churn, "unit": "/5", "value": 4.3, "previous": 4.1},)).run()
     assert csat.metric[0].delta == "+0.20 vs previous"
+
