@@ -159,7 +159,7 @@ with left:
     data.render_timeline(t["events"])
     if t["mail"]:
         st.markdown("**Mail to the requester**")
-        st.dataframe(pd.DataFrame(t["mail"]), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(t["mail"]).fillna(""), hide_index=True, width="stretch")
 
 
 def _apply(action, success: str, form: str | None = None) -> None:
