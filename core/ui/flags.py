@@ -67,21 +67,12 @@ def clear() -> None:
 # version an editor's save is checked against lives in their own session: the version of each flag they
 # first opened, moved on only by their "Reload" or by their own save made from it.
 LOADED_VERSIONS = "flags_loaded_versions"  # {flag name: version this person is editing}
-FORMS_FOR = "flags_forms_for"  # (flag name, version) the edit forms were filled from
-# Edit-form widgets whose starting value comes from the flag (prefixes: some keys carry the environment).
-FORM_STATE = ("rollout_pct", "target_ids", "target_segments", "variants_editor", "definition_text")
 
 
 def editing_version(name: str, current: int) -> int:
-    """The version of `name` this person is editing (the current one on first opening it); refills the forms
-    from the flag when the flag or that version changes, so no edit started on another version survives."""
-    loaded = st.session_state.setdefault(LOADED_VERSIONS, {})
-    version = loaded.setdefault(name, current)
-    if st.session_state.get(FORMS_FOR) != (name, version):
-        for key in [k for k in st.session_state.keys() if str(k).startswith(FORM_STATE)]:
-            del st.session_state[key]
-        st.session_state[FORMS_FOR] = (name, version)
-    return version
+    """The version of `name` this person is editing (the current one on first opening it). The edit forms'
+    fields are keyed by flag and version (field_key), so another flag or version starts them afresh."""
+    return st.session_state.setdefault(LOADED_VERSIONS, {}).setdefault(name, current)
 
 
 def field_key(base: str, name: str, version: int) -> str:
