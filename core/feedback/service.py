@@ -235,13 +235,9 @@ def csat_prompts(*, session: Session, contact_id: int, now: datetime | None = No
     if contact is None:
         return []
     rows = session.execute(
-        select(Ticket.id, Ticket.subject, Ticket.solved_at, FeedbackItem.score, FeedbackItem.comment,
-               FeedbackItem.created_at)
-        .join(CsatRequest, CsatRequest.ticket_id == Ticket.id)
-        .outerjoin(FeedbackItem, (FeedbackItem.ticket_id == Ticket.id) & (FeedbackItem.kind == FeedbackKind.CSAT))
-        .where(Ticket.account_id == contact.account_id, Ticket.requester_id == contact.id,
-               Ticket.status.in_(SOLVED_STATUSES),
-               (FeedbackItem.id.is_(None)) | (FeedbackItem.created_at > now - CSAT_CHANGE_WINDOW))
+        _rateable(select(Ticket.id, Ticket.subject, Ticket.solved_at, FeedbackItem.score, FeedbackItem.comment,
+                         FeedbackItem.created_at), contact)
+        .where((FeedbackItem.id.is_(None)) | (FeedbackItem.created_at > now - CSAT_CHANGE_WINDOW))
         .order_by(Ticket.solved_at.desc().nulls_last()).limit(limit)).all()
     return [{"ticket_id": r.id, "reference": f"AC-{r.id}", "subject": r.subject, "solved_at": r.solved_at,
              "score": r.score, "comment": r.comment or "",
@@ -253,11 +249,17 @@ def csat_waiting(*, session: Session, contact_id: int) -> int:
     contact = session.get(Contact, contact_id)
     if contact is None:
         return 0
-    return session.scalar(
-        select(func.count()).select_from(Ticket).join(CsatRequest, CsatRequest.ticket_id == Ticket.id)
-        .outerjoin(FeedbackItem, (FeedbackItem.ticket_id == Ticket.id) & (FeedbackItem.kind == FeedbackKind.CSAT))
-        .where(Ticket.account_id == contact.account_id, Ticket.requester_id == contact.id,
-               Ticket.status.in_(SOLVED_STATUSES), FeedbackItem.id.is_(None)))
+    return session.scalar(_rateable(select(func.count()).select_from(Ticket), contact)
+                          .where(FeedbackItem.id.is_(None)))
+
+
+def _rateable(query, contact: Contact):
+    """`query` over the solved tickets the contact requested that were sent a CSAT request, with their rating
+    (if any) outer-joined as FeedbackItem."""
+    return (query.join(CsatRequest, CsatRequest.ticket_id == Ticket.id)
+            .outerjoin(FeedbackItem, (FeedbackItem.ticket_id == Ticket.id) & (FeedbackItem.kind == FeedbackKind.CSAT))
+            .where(Ticket.account_id == contact.account_id, Ticket.requester_id == contact.id,
+                   Ticket.status.in_(SOLVED_STATUSES)))
 
 
 # --- detractor follow-ups -----------------------------------------------------------------------------
