@@ -9,12 +9,11 @@ from sqlalchemy.orm import Session
 from core.monitoring import triage
 from core.monitoring.errors import MonitoringUnavailable, QueryError
 from core.monitoring.prom import Prometheus
+from core.monitoring.queries import uptime_query
 
 TARGETS = {"uptime": 0.999, "error_rate": 0.001, "alert_accuracy": 0.95}
 
-# The share of all probe results in the window that succeeded: every sample weighs the same, so a probe
-# series that only began a minute ago (a restarted exporter, new labels) does not weigh as much as a month.
-UPTIME_QUERY = "sum(sum_over_time(probe_success[{w}s])) / sum(count_over_time(probe_success[{w}s]))"
+UPTIME_QUERY = uptime_query("{w}")  # all probes together
 ERROR_RATE_QUERY = ('sum(increase(http_request_duration_seconds_count{{status_code=~"5.."}}[{w}s]))'
                     ' / sum(increase(http_request_duration_seconds_count[{w}s]))')
 

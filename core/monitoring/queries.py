@@ -17,9 +17,15 @@ class Panel:
     legend: tuple[str, ...]
 
 
-# Per probe, the share of its results in the window that succeeded: every sample weighs the same, so a
-# series that only began minutes ago (new labels after a restart) does not count as much as a month of them.
-UPTIME_BY_PROBE = "sum by (probe) (sum_over_time(probe_success[{w}s])) / sum by (probe) (count_over_time(probe_success[{w}s]))"
+def uptime_query(window: int | str, by: str = "") -> str:
+    """The share of probe results in the window that succeeded (per `by` label, or over all probes). Every
+    sample weighs the same, so a series that only began minutes ago (new labels after a restart) does not
+    count as much as a month of them. `window` may be "{w}" to leave a template."""
+    agg = f"sum by ({by})" if by else "sum"
+    return f"{agg} (sum_over_time(probe_success[{window}s])) / {agg} (count_over_time(probe_success[{window}s]))"
+
+
+UPTIME_BY_PROBE = uptime_query("{w}", by="probe")
 
 PANELS: tuple[Panel, ...] = (
     Panel("request_rate", "Request rate", "req/s",
