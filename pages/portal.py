@@ -5,7 +5,7 @@ import streamlit as st
 from core.auth.roles import Permission
 from core.db import session_scope
 from core.tickets import service
-from core.tickets.enums import CUSTOMER_STATUS_LABELS, Channel
+from core.tickets.enums import CUSTOMER_STATUS_LABELS, OPEN_STATUSES, Channel
 from core.tickets.intake import DESCRIPTION_MAX, SUBJECT_MAX, IntakeError
 from core.ui import tickets as data
 from core.ui.context import flash, form_done, form_key, page_user, show_flash
@@ -53,14 +53,15 @@ with tab_mine:
     render_portal_notes(user.contact_id)
     with session_scope() as s:
         mine = [{"id": t.id, "ref": t.reference, "subject": t.subject,
-                 "status": CUSTOMER_STATUS_LABELS.get(t.status, t.status), "created": t.created_at,
+                 "status": CUSTOMER_STATUS_LABELS.get(t.status, t.status), "open": t.status in OPEN_STATUSES,
+                 "created": t.created_at,
                  "updated": t.updated_at, "yours": t.requester_id == user.contact_id}
                 for t in service.customer_tickets(session=s, actor=user)]
     if not mine:
         st.info("Your account has no requests yet.")
     else:
         only_open = st.toggle("Only requests still open", value=False, key="portal_only_open")
-        shown = [m for m in mine if not only_open or m["status"] not in ("Solved", "Closed")]
+        shown = [m for m in mine if m["open"] or not only_open]
         # Every request of the account at a glance; pick a row (or the box below) to read and answer it.
         table = st.dataframe(
             [{"request": m["ref"], "subject": m["subject"], "status": m["status"],
