@@ -25,6 +25,19 @@ st.caption(f"pg_dump archives with sha256 and a manifest, stored in every target
            f"than {STALE_HOURS} hours.")
 show_flash()
 
+
+
+def _call(failed: str, action):
+    """One service call in its own transaction; on an error, say so after `failed` and return None (the
+    transaction rolled back, so nothing was changed)."""
+    try:
+        with session_scope() as s:
+            return action(s)
+    except Exception as exc:  # shown to the operator; a run's details are also in its history row
+        st.error(f"{failed}: {esc(exc)}")
+        return None
+
+
 names, target_error = data.target_names()
 if target_error:
     st.error(f"Backup targets are misconfigured: {esc(target_error)}")
@@ -55,12 +68,8 @@ if may_run:
         st.write("Take a backup now, store it in every target, and verify each copy (checksum and archive).")
         if st.form_submit_button("Back up now", type="primary"):
             with st.spinner("Backing up and verifying..."):
-                try:
-                    with session_scope() as s:
-                        result = service.run_backup(session=s, actor=user)
-                except Exception as exc:  # shown to the operator; details are in the run's history row
-                    st.error(f"The backup failed: {esc(exc)}")
-                else:
+                result = _call("The backup failed", lambda s: service.run_backup(session=s, actor=user))
+                if result is not None:
                     data.clear()
                     failed = [o for o in result.outcomes if not o.ok]
                     unverified = [v for v in result.verifications if not v.ok]
@@ -131,12 +140,8 @@ if may_restore and st.button("Run a restore drill now", help="Restore the newest
                              "database, check it against its manifest, and drop it: what the worker does weekly."):
     st.session_state.pop(LAST_RESTORE, None)
     with st.spinner("Restoring the newest backup into a scratch database and checking it..."):
-        try:
-            with session_scope() as s:
-                report = service.run_drill(session=s, actor=user)
-        except Exception as exc:
-            st.error(f"The drill could not run: {esc(exc)}")
-        else:
+        report = _call("The drill could not run", lambda s: service.run_drill(session=s, actor=user))
+        if report is not None:
             _keep_report(report, f"Drill of {esc(report.backup_id)} from {esc(report.target or '-')} "
                          + (f"passed in {report.duration_seconds:.1f}s: every check matches the manifest; "
                             "the scratch database was dropped." if report.ok else
@@ -153,12 +158,9 @@ if may_run and rows:
                 st.error("Choose the backup to verify.")
             else:
                 with st.spinner(f"Verifying {esc(vid)}..."):
-                    try:
-                        with session_scope() as s:
-                            outcomes = service.verify_backup(session=s, actor=user, backup_id=vid)
-                    except Exception as exc:
-                        st.error(f"Verification could not run: {esc(exc)}")
-                    else:
+                    outcomes = _call("Verification could not run",
+                                     lambda s: service.verify_backup(session=s, actor=user, backup_id=vid))
+                    if outcomes is not None:
                         data.clear()
                         bad = [o for o in outcomes if not o.ok]
                         flash(f"{esc(vid)}: " + (f"every copy verified ({len(outcomes)} target(s))." if not bad else
@@ -179,12 +181,9 @@ if may_restore:
                 st.error("Pick a backup to restore.")
             else:
                 with st.spinner(f"Restoring {esc(backup_id)} into {esc(into.strip())}..."):
-                    try:
-                        with session_scope() as s:
-                            report = service.restore_into(session=s, actor=user, backup_id=backup_id, into=into.strip())
-                    except Exception as exc:
-                        st.error(f"Restore refused or failed: {esc(exc)}")
-                    else:
+                    report = _call("Restore refused or failed", lambda s: service.restore_into(
+                        session=s, actor=user, backup_id=backup_id, into=into.strip()))
+                    if report is not None:
                         _keep_report(report, f"Restored {esc(backup_id)} into {esc(report.into)} from "
                                      f"{esc(report.target)} in {report.duration_seconds:.1f}s: "
                                      + ("every check matches the manifest." if report.ok
@@ -235,12 +234,8 @@ if may_restore:
 st.subheader("Retention")
 st.write(Policy().describe() + ". The worker prunes after each daily backup.")
 if may_run and st.button("Preview what a prune would delete"):
-    try:
-        with session_scope() as s:
-            plans = service.prune(session=s, actor=user, dry_run=True)
-    except Exception as exc:
-        st.error(f"Cannot preview the prune: {esc(exc)}")
-    else:
+    plans = _call("Cannot preview the prune", lambda s: service.prune(session=s, actor=user, dry_run=True))
+    if plans is not None:
         if not any(p.delete or p.errors for p in plans):
             st.info("Nothing to delete: every stored backup is kept by the policy.")
         st.dataframe(pd.DataFrame([{"target": p.target, "keep": len(p.keep), "would delete": ", ".join(p.delete),
