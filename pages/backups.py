@@ -26,7 +26,6 @@ st.caption(f"pg_dump archives with sha256 and a manifest, stored in every target
 show_flash()
 
 
-
 def _call(failed: str, action):
     """One service call in its own transaction; on an error, say so after `failed` and return None (the
     transaction rolled back, so nothing was changed)."""
